@@ -1,0 +1,101 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Deps } from './deps';
+import { AppError, errorStatus, type ErrorCode } from './errors';
+import type { MessageKey } from './i18n';
+import { translator } from './i18n';
+import { ErrorPage } from '../templates/pages/error';
+import type { AppContext, AppEnv } from './routes/context';
+import { translatedFieldErrors } from './routes/forms';
+import { healthRoutes } from './routes/health';
+import { accessLog, csrfProtection, sessionAndLanguage, uiOf } from './routes/middleware';
+import { publicRoutes } from './routes/public/home';
+import { authRoutes } from './routes/staff/auth';
+import { staffRoutes } from './routes/staff/team';
+
+/** Paths authenticated by something other than a browser session, so exempt from CSRF tokens. */
+const machinePaths = ['/api/', '/webhooks/'];
+
+/** The whole HTTP app. Receives its dependencies; never reads the environment. */
+export function createApp(deps: Deps) {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', requestId({ generator: () => crypto.randomUUID() }));
+  app.use('*', accessLog(deps));
+  app.route('/', healthRoutes(deps));
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    }),
+  );
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MB.');
+      },
+    }),
+  );
+  app.use('*', sessionAndLanguage(deps));
+  app.use('*', csrfProtection(deps, machinePaths));
+
+  app.route('/', authRoutes(deps));
+  app.route('/staff', staffRoutes(deps));
+  app.route('/', publicRoutes(deps));
+
+  app.notFound((c) => respondWithError(c as AppContext, deps, new AppError('NOT_FOUND', 'Nothing here.')));
+  app.onError((err, c) => respondWithError(c as AppContext, deps, err));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+function respondWithError(c: AppContext, deps: Deps, err: unknown) {
+  const requestId = c.get('requestId') ?? 'none';
+  let code: ErrorCode | 'INTERNAL';
+  let status: ContentfulStatusCode;
+  let message: string;
+  if (err instanceof AppError) {
+    ({ code, status, message } = err);
+  } else if (err instanceof HTTPException && err.status < 500) {
+    status = err.status as ContentfulStatusCode;
+    code = (Object.keys(errorStatus) as ErrorCode[]).find((k) => errorStatus[k] === status) ?? 'BAD_REQUEST';
+    message = err.message || 'Bad request.';
+  } else {
+    deps.log.error('unhandled error', { requestId, method: c.req.method, path: c.req.path, error: err });
+    code = 'INTERNAL';
+    status = 500;
+    message = 'An unexpected error occurred.';
+  }
+
+  if (c.req.path.startsWith('/api/') || c.req.path.startsWith('/webhooks/')) {
+    return c.json({ error: { code, message, requestId } }, status);
+  }
+  // Errors raised before the language middleware ran still get a page in a sensible language.
+  const t = c.get('t') ?? translator(deps.config.DEFAULT_LANGUAGE);
+  if (!c.get('t')) {
+    c.set('t', t);
+    c.set('lang', deps.config.DEFAULT_LANGUAGE);
+  }
+  const fieldErrors = translatedFieldErrors(err, t);
+  const shown = code === 'INTERNAL'
+    ? t('error.INTERNAL', { requestId })
+    : fieldErrors ? fieldErrors.map((e) => e.message).join(' ')
+    : t(`error.${code}` as MessageKey);
+  if (!c.get('csrf')) c.set('csrf', '');
+  if (c.get('staff') === undefined) c.set('staff', null);
+  return c.html(ErrorPage({ ui: uiOf(c, deps), message: shown, requestId }), status);
+}
