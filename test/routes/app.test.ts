@@ -9,7 +9,7 @@ describe('health and readiness', () => {
   it('answers /healthz while the process is up', async () => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok' });
+    expect((await res.json()) as any).toEqual({ status: 'ok' });
   });
 
   it('answers /readyz 200 when the database is reachable', async () => {
@@ -23,7 +23,7 @@ describe('health and readiness', () => {
     const broken = createApp({ ...deps, db: deadDb });
     const res = await broken.request('/readyz');
     expect(res.status).toBe(503);
-    expect((await res.json()).status).toBe('unavailable');
+    expect(((await res.json()) as any).status).toBe('unavailable');
     await deadDb.destroy();
   });
 });
@@ -50,7 +50,7 @@ describe('the error handler', () => {
   it('answers unknown API paths with a JSON error carrying the request id', async () => {
     const res = await app.request('/api/nothing-here');
     expect(res.status).toBe(404);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.error).toMatchObject({ code: 'NOT_FOUND', requestId: res.headers.get('x-request-id') });
     expect(typeof body.error.message).toBe('string');
   });
@@ -74,7 +74,7 @@ describe('the error handler', () => {
     });
     const res = await local.request('/api/boom');
     expect(res.status).toBe(500);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.error.code).toBe('INTERNAL');
     expect(JSON.stringify(body)).not.toContain('hunter2');
     const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
@@ -93,7 +93,7 @@ describe('the error handler', () => {
     });
     const res = await local.request('/api/limited');
     expect(res.status).toBe(429);
-    expect((await res.json()).error).toMatchObject({ code: 'RATE_LIMITED', message: 'Slow down.' });
+    expect(((await res.json()) as any).error).toMatchObject({ code: 'RATE_LIMITED', message: 'Slow down.' });
   });
 
   it('rejects an oversized body with 413, not 500', async () => {
