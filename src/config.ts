@@ -8,8 +8,9 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(1).max(65535);
 
 const boolFlag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+  .string()
+  .refine((v) => /^(true|false|1|0|yes|no)$/i.test(v), 'true or false')
+  .transform((v) => /^(true|1|yes)$/i.test(v));
 
 const postgresUrl = z
   .string()
