@@ -39,7 +39,38 @@ export const configSchema = z.object({
   SESSION_MAX_HOURS: z.coerce.number().int().min(1).default(168),
   INVITE_TTL_HOURS: z.coerce.number().int().min(1).default(72),
   TRUST_PROXY: boolFlag.default(false),
+
+  // Providers. A channel whose credentials are unset uses the dev adapter: it records
+  // what would be sent in the database and shows it at /dev/outbox.
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'an Account SID (AC followed by 32 hex digits)').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'a Messaging Service SID (MG followed by 32 hex digits)').optional(),
+  TWILIO_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, 'a phone number in E.164 form, e.g. +14155550100').optional(),
+  TWILIO_API_URL: httpUrl.optional(),
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: port.default(587),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  SMTP_SECURE: boolFlag.default(false),
+  EMAIL_FROM: z.string().min(3).optional(),
+  MASTODON_URL: httpUrl.optional(),
+  MASTODON_TOKEN: z.string().min(1).optional(),
+  MASTODON_CHAR_LIMIT: z.coerce.number().int().min(100).max(100_000).default(500),
+  BLUESKY_SERVICE: httpUrl.default('https://bsky.social'),
+  BLUESKY_HANDLE: z.string().min(1).optional(),
+  BLUESKY_APP_PASSWORD: z.string().min(1).optional(),
+  X_API_URL: httpUrl.default('https://api.x.com'),
+  X_API_KEY: z.string().min(1).optional(),
+  X_API_SECRET: z.string().min(1).optional(),
+  X_ACCESS_TOKEN: z.string().min(1).optional(),
+  X_ACCESS_SECRET: z.string().min(1).optional(),
+  DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'a two-letter country code such as FR or US').default('FR'),
+  SMS_PRICE_PER_SEGMENT: z.coerce.number().min(0).default(0.0079),
+  SMS_PRICE_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'a three-letter currency code such as USD').default('USD'),
 });
+
+/** Never echoed back, not even in an error message. */
+const secretVariables = new Set(['SECRET_KEY', 'DATABASE_URL', 'TWILIO_AUTH_TOKEN', 'SMTP_PASSWORD', 'MASTODON_TOKEN', 'BLUESKY_APP_PASSWORD', 'X_API_SECRET', 'X_ACCESS_SECRET', 'X_ACCESS_TOKEN', 'X_API_KEY']);
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type Config = Omit<RawConfig, 'PUBLIC_URL'> & { PUBLIC_URL: string };
@@ -57,7 +88,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = present[name];
-    const shown = name === 'SECRET_KEY' || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(got);
+    const shown = secretVariables.has(name) ? '(hidden)' : JSON.stringify(got);
     throw new ConfigError(`Invalid ${name}=${shown}: expected ${describeIssue(issue)}.`);
   }
   const c = result.data;

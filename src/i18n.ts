@@ -1,5 +1,4 @@
-import { en, type MessageKey } from '../templates/i18n/en';
-import { fr } from '../templates/i18n/fr';
+import { en, fr, type MessageKey } from '../templates/i18n';
 import type { Language } from './db/schema';
 
 export type { MessageKey };

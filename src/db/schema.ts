@@ -1,4 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { FanoutTables } from './schema-fanout';
+import type { SubscriberTables } from './schema-subscribers';
 
 /** Table types mirror migrations/*.sql; a migration that changes a table changes its type here. */
 export type Role = 'admin' | 'approver' | 'author';
@@ -74,7 +76,98 @@ export interface AppSecretTable {
   created_at: CreatedAt;
 }
 
-export interface Database {
+export type Urgency = 'critical' | 'high' | 'normal';
+export interface Need {
+  item: string;
+  quantity: number | null;
+  unit: string | null;
+  urgency: Urgency;
+  met: boolean;
+}
+export type UpdateStatus = 'draft' | 'pending_approval' | 'published' | 'rejected';
+
+export interface CampaignTable {
+  id: Generated<number>;
+  name: string;
+  slug: string;
+  hashtag: string | null;
+  languages: Language[];
+  /** numeric: a string, so money never passes through a float. */
+  goal: string | null;
+  currency: string;
+  donate_url: string | null;
+  active: Generated<boolean>;
+  created_by: number | null;
+  created_at: CreatedAt;
+}
+export type Campaign = Selectable<CampaignTable>;
+
+export interface CampaignKeywordTable {
+  keyword: string;
+  campaign_id: number;
+}
+
+export interface ImageTable {
+  id: Generated<number>;
+  content_type: string;
+  bytes: Buffer;
+  size: number;
+  width: number | null;
+  height: number | null;
+  sha256: string;
+  created_by: number | null;
+  created_at: CreatedAt;
+}
+
+export interface UpdateTable {
+  id: Generated<number>;
+  campaign_id: number;
+  status: Generated<UpdateStatus>;
+  corrects_id: number | null;
+  link: string | null;
+  needs: ColumnType<Need[], string | undefined, string>;
+  raised: string | null;
+  goal: string | null;
+  currency: string | null;
+  donors: number | null;
+  as_of: Date | null;
+  image_id: number | null;
+  image_alt: string | null;
+  source: Generated<'staff' | 'api' | 'rss'>;
+  author_id: number | null;
+  submitted_at: Date | null;
+  decided_by: number | null;
+  decided_at: Date | null;
+  decision_comment: string | null;
+  break_glass_reason: string | null;
+  published_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export type UpdateRow = Selectable<UpdateTable>;
+
+export interface UpdateTextTable {
+  update_id: number;
+  language: Language;
+  lead: string;
+}
+
+export interface UpdateEventTable {
+  id: Generated<number>;
+  update_id: number;
+  at: CreatedAt;
+  staff_id: number | null;
+  action: string;
+  comment: string | null;
+}
+
+export interface Database extends SubscriberTables, FanoutTables {
+  campaigns: CampaignTable;
+  campaign_keywords: CampaignKeywordTable;
+  images: ImageTable;
+  updates: UpdateTable;
+  update_texts: UpdateTextTable;
+  update_events: UpdateEventTable;
   staff: StaffTable;
   staff_sessions: StaffSessionTable;
   staff_invites: StaffInviteTable;
