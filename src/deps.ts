@@ -1,3 +1,4 @@
+import type { Channels } from './channels/types';
 import type { Config } from './config';
 import type { Db } from './db/connection';
 import type { Log } from './log';
@@ -13,6 +14,8 @@ export interface Deps {
   config: Config;
   clock: Clock;
   log: Log;
+  /** Every outgoing channel: vendor adapters where configured, the dev outbox otherwise. */
+  channels: Channels;
   /** Key for signing links and tokens (from SECRET_KEY, else generated once and kept in the database). */
   secret: string;
 }

@@ -1,3 +1,19 @@
-/** Tables of deliveries, posts, delivery events and the dev outbox (migrations/0004_*.sql). */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface FanoutTables {}
+import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { ChannelId } from '../channels/types';
+
+/** Tables of the dev outbox (0003), deliveries, posts and delivery events. */
+export interface DevOutboxTable {
+  id: Generated<number>;
+  at: ColumnType<Date, Date | undefined, never>;
+  channel: ChannelId;
+  recipient: string | null;
+  subject: string | null;
+  body: string;
+  meta: ColumnType<Record<string, unknown>, string, never>;
+  idempotency_key: string;
+}
+export type DevOutboxEntry = Selectable<DevOutboxTable>;
+
+export interface FanoutTables {
+  dev_outbox: DevOutboxTable;
+}

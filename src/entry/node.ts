@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app';
+import { buildChannels } from '../channels';
 import { ConfigError, parseConfig, type Config } from '../config';
 import { createDb, type Db } from '../db/connection';
 import { EmbeddedDbError, startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
@@ -80,7 +81,14 @@ async function main() {
   }
   if (command !== 'serve') fail(`unknown command "${command}" (expected serve or migrate)`);
 
-  const deps: Deps = { db, config, clock: systemClock, log, secret: await loadSecret(db, config.SECRET_KEY) };
+  const deps: Deps = {
+    db,
+    config,
+    clock: systemClock,
+    log,
+    channels: buildChannels(config, db, log),
+    secret: await loadSecret(db, config.SECRET_KEY),
+  };
   const now = Date.now();
   await deleteExpiredSessions(db, new Date(now - config.SESSION_IDLE_MINUTES * 60_000), new Date(now - config.SESSION_MAX_HOURS * 3_600_000));
   await deleteLoginAttemptsBefore(db, new Date(now - 86_400_000));

@@ -3,6 +3,7 @@
  * database through Hyperdrive. Migrations are applied beforehand with `npm run migrate`.
  */
 import { createApp } from '../app';
+import { buildChannels } from '../channels';
 import { parseConfig } from '../config';
 import { createDb } from '../db/connection';
 import { systemClock, type Deps } from '../deps';
@@ -22,7 +23,7 @@ export default {
     const db = createDb(config.DATABASE_URL!, 1);
     try {
       const log = createLog(config.LOG_LEVEL, (line) => console.log(line));
-      const deps: Deps = { db, config, clock: systemClock, log, secret: await loadSecret(db, config.SECRET_KEY) };
+      const deps: Deps = { db, config, clock: systemClock, log, channels: buildChannels(config, db, log), secret: await loadSecret(db, config.SECRET_KEY) };
       return await createApp(deps).fetch(request);
     } finally {
       await db.destroy();

@@ -1,4 +1,5 @@
 import { createApp, type App } from '../../src/app';
+import { createDevChannels } from '../../src/channels/dev/outbox';
 import { parseConfig } from '../../src/config';
 import type { Db } from '../../src/db/connection';
 import { insertStaff } from '../../src/db/staff';
@@ -27,7 +28,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { db
   const logLines: string[] = [];
   const log = createLog('debug', (l) => logLines.push(l));
   const clock = new TestClock();
-  const deps: Deps = { db, config, clock, log, secret: 'test-secret-key-that-is-long-enough-000' };
+  const deps: Deps = { db, config, clock, log, channels: createDevChannels(db), secret: 'test-secret-key-that-is-long-enough-000' };
   const app = createApp(deps);
   return { app, deps, db, clock, logLines };
 }
