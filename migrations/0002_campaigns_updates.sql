@@ -1,5 +1,8 @@
 -- Campaigns (one crisis or appeal) and the updates staff write for them.
 
+-- Where "send a test to me" sends the SMS preview.
+ALTER TABLE staff ADD COLUMN phone text CHECK (phone ~ '^\+[1-9][0-9]{6,14}$');
+
 CREATE TABLE campaigns (
   id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   name        text        NOT NULL,
@@ -7,7 +10,7 @@ CREATE TABLE campaigns (
   hashtag     text,
   -- The first language is the campaign's default.
   languages   text[]      NOT NULL CHECK (cardinality(languages) >= 1 AND languages <@ ARRAY['en', 'fr']),
-  goal        numeric(14, 2) CHECK (goal >= 0),
+  goal        numeric CHECK (goal >= 0 AND scale(goal) <= 2),
   currency    text        NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
   donate_url  text,
   active      boolean     NOT NULL DEFAULT true,
@@ -45,8 +48,8 @@ CREATE TABLE updates (
   link               text,
   -- [{ item, quantity, unit, urgency: critical|high|normal, met }]
   needs              jsonb       NOT NULL DEFAULT '[]',
-  raised             numeric(14, 2) CHECK (raised >= 0),
-  goal               numeric(14, 2) CHECK (goal >= 0),
+  raised             numeric CHECK (raised >= 0 AND scale(raised) <= 2),
+  goal               numeric CHECK (goal >= 0 AND scale(goal) <= 2),
   currency           text        CHECK (currency ~ '^[A-Z]{3}$'),
   donors             integer     CHECK (donors >= 0),
   as_of              timestamptz,
@@ -62,6 +65,9 @@ CREATE TABLE updates (
   published_at       timestamptz,
   created_at         timestamptz NOT NULL DEFAULT now(),
   updated_at         timestamptz NOT NULL DEFAULT now(),
+  -- Bumped by every change; forms send the version they showed, so nobody approves
+  -- or overwrites a text they did not see.
+  version            integer     NOT NULL DEFAULT 1,
   CHECK (image_id IS NULL OR length(trim(image_alt)) > 0)
 );
 CREATE INDEX updates_campaign_status ON updates (campaign_id, status, published_at DESC);
@@ -73,6 +79,9 @@ CREATE TABLE update_texts (
   update_id bigint NOT NULL REFERENCES updates (id) ON DELETE CASCADE,
   language  text   NOT NULL CHECK (language IN ('en', 'fr')),
   lead      text   NOT NULL CHECK (length(lead) > 0),
+  -- The author accepted the GSM-7 rewrite for this language's SMS (’ → ', « » → "...):
+  -- the SMS is rewritten at render time, other channels keep the typography.
+  sms_gsm7  boolean NOT NULL DEFAULT false,
   PRIMARY KEY (update_id, language)
 );
 

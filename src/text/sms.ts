@@ -211,11 +211,11 @@ const LINK = /:\/\/|^www\./i;
  * word boundary. The suffix is never cut: it is how the reader gets the rest. A cut is always shown with an
  * ellipsis: "..." when the message is GSM-7 (… is not), "…" when it is UCS-2 anyway (1 unit instead of 3).
  */
-export function truncateSmsAtWord(text: string, maxSegments: number, suffix: string): SmsTruncation {
+export function truncateSmsAtWord(text: string, maxSegments: number, suffix: string, separator = ' '): SmsTruncation {
   if (!Number.isInteger(maxSegments) || maxSegments < 1) {
     throw new AppError('INVALID_INPUT', `maxSegments must be a whole number ≥ 1 (got ${maxSegments})`);
   }
-  const join = (body: string) => (body === '' ? suffix : suffix === '' ? body : `${body} ${suffix}`);
+  const join = (body: string) => (body === '' ? suffix : suffix === '' ? body : `${body}${separator}${suffix}`);
   const fits = (message: string) => analyzeSms(message).segments <= maxSegments;
   if (!fits(suffix)) {
     throw new AppError('INVALID_INPUT', `"${suffix}" alone needs more than ${maxSegments} SMS segment(s)`, {
