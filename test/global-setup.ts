@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded';
 import { migrateToLatest } from '../src/db/migrate';
+import { migrateJobQueue } from '../src/fanout/worker';
 import { silentLog } from '../src/log';
 
 declare module 'vitest' {
@@ -40,8 +41,10 @@ export default async function setup(project: TestProject) {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${templateDb}`);
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withDatabase(adminUrl, templateDb), max: 1 }) }) });
+  const pool = new pg.Pool({ connectionString: withDatabase(adminUrl, templateDb), max: 1 });
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db);
+  await migrateJobQueue(pool);
   await db.destroy();
 
   project.provide('adminUrl', adminUrl);

@@ -8,9 +8,17 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export type Db = Kysely<Database>;
 
-export function createDb(connectionString: string, max = 10, onIdleError: (err: Error) => void = () => {}): Db {
+export function createPool(connectionString: string, max = 10, onIdleError: (err: Error) => void = () => {}): pg.Pool {
   const pool = new pg.Pool({ connectionString, max });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', onIdleError);
+  return pool;
+}
+
+export function dbFromPool(pool: pg.Pool): Db {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+export function createDb(connectionString: string, max = 10, onIdleError?: (err: Error) => void): Db {
+  return dbFromPool(createPool(connectionString, max, onIdleError));
 }

@@ -109,6 +109,24 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 }
 
 /**
+ * The connection string of an embedded PostgreSQL already serving `dir` (another
+ * Tocsin process started it), so `npm run worker` beside `npm start` shares it.
+ */
+export async function findRunningEmbedded(dir: string, database = 'tocsin'): Promise<string | null> {
+  const root = path.resolve(dir);
+  const pidFile = path.join(root, 'pg', 'postmaster.pid');
+  const passwordFile = path.join(root, 'pg-password');
+  if (!existsSync(pidFile) || !existsSync(passwordFile)) return null;
+  // postmaster.pid: PID, data directory, start time, port, ...
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port || !isAlive(pid)) return null;
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/**
  * The package registers process exit hooks that stop PostgreSQL on SIGTERM and then
  * exit at once, which would cut off requests still in flight. Tocsin's entry shuts
  * down in order itself (HTTP, then pool, then database), so those hooks are removed.
