@@ -29,3 +29,17 @@ export async function blankRepliesOf(db: Q, subscriberId: number, contacts: { ph
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
+
+/** The update most recently sent by SMS to a subscriber: what their next SMS reply is about. */
+export async function findLatestSmsUpdateOf(db: Q, subscriberId: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select('update_id')
+    .where('subscriber_id', '=', subscriberId)
+    .where('channel', '=', 'sms')
+    .where('status', 'in', ['sent', 'delivered', 'unknown'])
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.update_id ?? null;
+}

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { insertAuditEntry } from '../db/audit';
 import { blankRepliesOf } from '../db/replies';
 import type { Staff } from '../db/schema';
@@ -22,9 +23,12 @@ export async function eraseSubscriber(deps: Pick<Deps, 'db' | 'clock'>, admin: S
     const removed = await deleteConsentEntriesForErasure(trx, subscriber.id);
     await deleteSubscriptionsOf(trx, subscriber.id);
     const replies = await blankRepliesOf(trx, subscriber.id, { phone: subscriber.phone, email: subscriber.email });
-    // Deliveries (fan-out issue) stay, as anonymised history: they point at this now empty row and hold no
-    // address of their own. Anything the fan-out keeps that repeats the address (a provider's raw status callback
-    // names the recipient) must be blanked here too, in this transaction.
+    // Deliveries stay, as anonymised history: they point at this now empty row and hold no address of their
+    // own. The provider's raw status callbacks name the recipient, so they lose their addresses here.
+    await sql`UPDATE delivery_events SET raw = raw - 'To' - 'From' - 'to' - 'from'
+              WHERE delivery_id IN (SELECT id FROM deliveries WHERE subscriber_id = ${subscriber.id})`.execute(trx);
+    // The answers staff sent them quote the conversation.
+    await sql`UPDATE reply_answers SET body = '' WHERE reply_id IN (SELECT id FROM replies WHERE subscriber_id = ${subscriber.id})`.execute(trx);
     await eraseSubscriberRow(trx, subscriber.id, now);
     const channels: NewConsentEntry['channel'][] = [];
     if (subscriber.phone) channels.push('sms');

@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import { findCampaignById, findKeywordOwners, listCampaigns } from '../db/campaigns';
 import { claimInboundMessage, findInboundAnswer, setInboundAnswer } from '../db/inbound-messages';
-import { insertReply } from '../db/replies';
+import { findLatestSmsUpdateOf, insertReply } from '../db/replies';
 import type { Language } from '../db/schema';
 import type { NewConsentEntry, Subscriber } from '../db/schema-subscribers';
 import {
@@ -126,6 +126,8 @@ export async function handleInboundSms(deps: Pick<Deps, 'db' | 'clock' | 'config
         return settle('help', answer);
       }
       case 'message': {
+        // An SMS reply answers the last update this number was sent.
+        const answered = existing ? await findLatestSmsUpdateOf(trx, existing.id) : null;
         await insertReply(trx, {
           channel: 'sms',
           subscriber_id: existing?.id ?? null,
@@ -133,10 +135,11 @@ export async function handleInboundSms(deps: Pick<Deps, 'db' | 'clock' | 'config
           body: sms.body,
           provider_message_id: sms.messageSid,
           possible_opt_out: command.possibleOptOut,
-          update_id: null,
+          update_id: answered,
           received_at: now,
         });
-        return settle('reply', null);
+        const ack = deps.config.REPLY_AUTO_ACK ? renderKeywordAnswer('replyAck', existing?.language ?? deps.config.DEFAULT_LANGUAGE, vars) : null;
+        return settle('reply', ack);
       }
     }
   });

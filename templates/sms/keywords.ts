@@ -6,7 +6,7 @@ import type { Language } from '../../src/db/schema';
  * checks it. Only GSM-7 characters: no ’, ê or « » (one of them would cut the segment to 70 characters).
  * `{f}` is the foundation, `{k}` the campaign keyword.
  */
-export type KeywordAnswer = 'joined' | 'joinedCampaign' | 'left' | 'leftCampaign' | 'help';
+export type KeywordAnswer = 'joined' | 'joinedCampaign' | 'left' | 'leftCampaign' | 'help' | 'replyAck';
 
 export const keywordAnswers: Record<Language, Record<KeywordAnswer, string>> = {
   en: {
@@ -15,6 +15,8 @@ export const keywordAnswers: Record<Language, Record<KeywordAnswer, string>> = {
     left: '{f}: you will get no more SMS from us. Reply START to subscribe again.',
     leftCampaign: '{f}: you will get no more {k} updates. Reply STOP to stop all.',
     help: '{f}: crisis updates by SMS. Reply STOP to stop, START to join. Other messages reach our team.',
+    // Sent only with REPLY_AUTO_ACK=true.
+    replyAck: '{f}: thank you, a person from our team will read your message. Reply STOP to stop our SMS.',
   },
   fr: {
     joined: "{f} : vous recevrez nos alertes de crise par SMS. STOP pour ne plus les recevoir, AIDE pour de l'aide.",
@@ -22,6 +24,7 @@ export const keywordAnswers: Record<Language, Record<KeywordAnswer, string>> = {
     left: '{f} : vous ne recevrez plus nos SMS. Répondez ABONNER pour vous réabonner.',
     leftCampaign: '{f} : vous ne recevrez plus les alertes {k}. STOP pour tout quitter.',
     help: '{f} : alertes de crise par SMS. STOP = désabonnement, ABONNER = abonnement. Nous lisons vos messages.',
+    replyAck: '{f} : merci, une personne de notre équipe lira votre message. STOP pour ne plus recevoir nos SMS.',
   },
 };
 
