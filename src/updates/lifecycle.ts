@@ -10,7 +10,7 @@ import { invalid } from '../staff/validate';
 import { checkImage, storeImage } from './images';
 import { handOverToFanout } from './publish';
 import type { UpdateView } from './types';
-import { validateUpdate, type UpdateInput } from './validate';
+import { validateUpdate, type UpdateInput, type ValidUpdate } from './validate';
 
 type D = Pick<Deps, 'db' | 'clock' | 'config' | 'channels'>;
 
@@ -22,6 +22,21 @@ export interface DraftInput extends UpdateInput {
   /** Remove the current image. */
   removeImage?: boolean;
   source?: 'staff' | 'api' | 'rss';
+}
+
+/** The columns an author writes, as a validated update gives them. */
+function contentColumns(v: ValidUpdate, imageId: number | null) {
+  return {
+    link: v.link,
+    needs: JSON.stringify(v.needs),
+    raised: v.raised,
+    goal: v.goal,
+    currency: v.currency,
+    donors: v.donors,
+    as_of: v.asOf,
+    image_id: imageId,
+    image_alt: imageId ? v.imageAlt : null,
+  };
 }
 
 async function campaignFor(deps: D, id: number) {
@@ -51,15 +66,7 @@ export async function createDraft(deps: D, author: Staff | null, input: DraftInp
       .values({
         campaign_id: campaign.id,
         corrects_id: correctsId,
-        link: v.link,
-        needs: JSON.stringify(v.needs),
-        raised: v.raised,
-        goal: v.goal,
-        currency: v.currency,
-        donors: v.donors,
-        as_of: v.asOf,
-        image_id: imageId,
-        image_alt: v.imageAlt,
+        ...contentColumns(v, imageId),
         source: input.source ?? 'staff',
         author_id: author?.id ?? null,
         created_at: deps.clock.now(),
@@ -102,15 +109,7 @@ export async function saveDraft(deps: D, staff: Staff, id: number, version: stri
     const changed = await trx
       .updateTable('updates')
       .set({
-        link: v.link,
-        needs: JSON.stringify(v.needs),
-        raised: v.raised,
-        goal: v.goal,
-        currency: v.currency,
-        donors: v.donors,
-        as_of: v.asOf,
-        image_id: imageId,
-        image_alt: imageId ? v.imageAlt : null,
+        ...contentColumns(v, imageId),
         updated_at: deps.clock.now(),
         version: update.version + 1,
       })

@@ -3,6 +3,7 @@ import type { Language, UpdateStatus } from '../../../src/db/schema';
 import type { Ui } from '../../../src/routes/context';
 import type { Renderings } from '../../../src/updates/render';
 import type { UpdateView } from '../../../src/updates/types';
+import type { UpdateInput } from '../../../src/updates/validate';
 import { Csrf, Errors, Layout, Notice } from '../../layout';
 
 type Errs = { field: string; message: string }[] | undefined;
@@ -123,17 +124,9 @@ export function Previews(props: { ui: Ui; renderings: Renderings[]; cost: CostIn
   );
 }
 
-export interface ComposeValues {
+/** The compose form's values: what the author typed (strings), and what the form carries besides. */
+export interface ComposeValues extends UpdateInput {
   campaignId?: number;
-  leads: Partial<Record<Language, string>>;
-  needs: { item?: string; quantity?: string; unit?: string; urgency?: string; met?: boolean }[];
-  raised?: string;
-  goal?: string;
-  currency?: string;
-  donors?: string;
-  asOf?: string;
-  link?: string;
-  imageAlt?: string;
   correctsId?: number | null;
 }
 
