@@ -90,5 +90,65 @@ export interface Channel<C extends ChannelId = ChannelId> {
   close?(): Promise<void>;
 }
 
+/** A mention of the account or a reply to one of its posts, read back from a network. */
+export interface Mention {
+  /** The network's id of the mention itself (Mastodon status id, Bluesky at:// uri, tweet id): the reply's provider id. */
+  id: string;
+  /** Who wrote it: `@user@instance` (Mastodon), `@handle` (Bluesky), `@username` (X). */
+  author: string;
+  /** Plain text (Mastodon's HTML stripped). */
+  text: string;
+  /** The network's id (at:// uri on Bluesky) of the post it answers; null when it answers nothing. */
+  inReplyToId: string | null;
+  /** The first post of its thread, where the network says (Bluesky's reply root, X's conversation id). */
+  rootId: string | null;
+  /** Public link to the mention. */
+  url: string;
+  at: Date;
+  /** What answering it needs besides its id (Bluesky: its uri and cid, and its thread's root): `PostMessage.inReplyTo`. */
+  answerRef?: { uri?: string; cid?: string; rootUri?: string; rootCid?: string };
+}
+
+export interface MentionPage {
+  /** Newest first, as the networks list them. */
+  items: Mention[];
+  /**
+   * Give this back as `since` next time. Never null once read: a first read that finds nothing still marks where
+   * it looked, so what comes later is read in full and not as "the latest page".
+   */
+  cursor: string | null;
+  /** More are waiting after this page: ask again with `cursor` straight away. */
+  more: boolean;
+  /** Too many to read at once: mentions older than these, and newer than `since`, were left out. */
+  gap?: boolean;
+}
+
+export interface PostMetrics {
+  boosts: number;
+  likes: number;
+  replies: number;
+}
+
+/**
+ * What comes back from a microblog account. Errors are thrown as `MicroblogReadError`
+ * (src/channels/microblog/reading.ts), so the poller can tell "not allowed" from "try later".
+ */
+export interface MicroblogReader {
+  /**
+   * Mentions of the account and replies to its posts, newer than `since` (a cursor this reader returned).
+   * `since` null (the first poll): the latest page only, never the account's whole history.
+   */
+  fetchMentions(since: string | null): Promise<MentionPage>;
+  /** Public posts carrying this hashtag (without `#`), other than the account's own; the same cursor rules. */
+  fetchTagged(tag: string, since: string | null): Promise<MentionPage>;
+  /** Counts for the account's posts (ids as `send` returned them, batched by the reader); deleted posts are left out. */
+  fetchPostMetrics(ids: string[]): Promise<Record<string, PostMetrics>>;
+}
+
+/** A microblog channel: a vendor adapter also reads back; the dev outbox has nothing to read (no reader). */
+export interface MicroblogChannel<C extends MicroblogNetwork = MicroblogNetwork> extends Channel<C> {
+  readonly reader?: MicroblogReader;
+}
+
 /** Every channel has an adapter, so a missing one fails to compile. */
-export type Channels = { [C in ChannelId]: Channel<C> };
+export type Channels = { [C in ChannelId]: C extends MicroblogNetwork ? MicroblogChannel<C> : Channel<C> };

@@ -3,7 +3,9 @@
  * AtpAgent: app-password login issuing signed session JWTs, refresh, handle
  * resolution, blob upload and createRecord, with XRPC's { error, message } bodies.
  * Its uris, cids and rkeys are well-formed, since the client validates answers
- * against the lexicons.
+ * against the lexicons. For reading back: listNotifications (reasons filter, newest
+ * first, cursor back in time), getPosts with like/repost/reply counts, and searchPosts
+ * by hashtag (since, cursor), over the account's posts and other people's.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -36,6 +38,13 @@ export interface BlueskyFakePost {
   record: BlueskyFakePostRecord;
 }
 
+export interface BlueskyFakeCounts {
+  likes?: number;
+  reposts?: number;
+  replies?: number;
+  quotes?: number;
+}
+
 export interface BlueskyFake {
   /** Give this to the client as BLUESKY_SERVICE. */
   url: string;
@@ -56,6 +65,22 @@ export interface BlueskyFake {
   failNext(count: number, failure: BlueskyFakeFailure): void;
   /** Every access token issued so far now answers ExpiredToken; with `refresh`, refresh tokens too. */
   expireSessions(opts?: { refresh?: boolean }): void;
+  /**
+   * Someone answers a post (ours, or anyone's in one of our threads): a post with reply refs, and a `reply`
+   * notification when the parent or the thread's root is ours.
+   */
+  addReply(input: { handle?: string; text: string; parentUri: string }): { uri: string; cid: string };
+  /** Someone mentions the account outside any thread: a post with a mention facet and a `mention` notification. */
+  addMention(input: { handle?: string; text: string }): { uri: string; cid: string };
+  /** A post by someone else with hashtags in its text (tag facets), and no notification. */
+  addPost(input: { handle?: string; text: string }): { uri: string; cid: string };
+  /** A notification of another kind (like, follow...), which a reasons=reply&reasons=mention request must not list. */
+  addNotification(reason: 'like' | 'repost' | 'follow', subjectUri?: string): void;
+  setCounts(uri: string, counts: BlueskyFakeCounts): void;
+  /** The next `count` reading requests fail with this answer. */
+  failReadsNext(count: number, failure: BlueskyFakeFailure): void;
+  /** Every reading request: its method and query. */
+  readRequests: string[];
   close(): Promise<void>;
 }
 
@@ -71,6 +96,112 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
   let accessGeneration = 0;
   let refreshGeneration = 0;
   const revokedRefresh = new Set<string>();
+  const readFailures: BlueskyFakeFailure[] = [];
+
+  // Every post the reading side knows, ours and other people's, in indexing order.
+  interface Indexed {
+    seq: number;
+    uri: string;
+    cid: string;
+    author: { did: string; handle: string };
+    record: Record<string, unknown>;
+    indexedAt: string;
+    counts: Required<BlueskyFakeCounts>;
+  }
+  const posts = new Map<string, Indexed>();
+  const notifications: { seq: number; uri: string; cid: string; author: { did: string; handle: string }; reason: string; reasonSubject?: string; record: Record<string, unknown>; indexedAt: string }[] = [];
+  let seq = 0;
+  let lastIndexedMs = 0;
+  /** Strictly increasing, as a single indexer would give them. */
+  function nextIndexedAt(): string {
+    lastIndexedMs = Math.max(lastIndexedMs + 1, Date.now());
+    return new Date(lastIndexedMs).toISOString();
+  }
+  const profileOf = (who: string) => ({ did: who === handle ? did : `did:plc:${base32(createHash('sha256').update(who).digest().subarray(0, 15))}`, handle: who });
+
+  function index(author: { did: string; handle: string }, record: Record<string, unknown>, uri: string, recordCid: string): Indexed {
+    const reply = record.reply as { parent?: { uri: string } } | undefined;
+    const parent = reply?.parent ? posts.get(reply.parent.uri) : undefined;
+    if (parent) parent.counts.replies++;
+    const item = { seq: ++seq, uri, cid: recordCid, author, record: { $type: 'app.bsky.feed.post', ...record }, indexedAt: nextIndexedAt(), counts: { likes: 0, reposts: 0, replies: 0, quotes: 0 } };
+    posts.set(uri, item);
+    return item;
+  }
+
+  function othersPost(who: string, record: Record<string, unknown>): Indexed {
+    const author = profileOf(who);
+    const rkey = nextTid();
+    const raw = Buffer.from(JSON.stringify(record));
+    return index(author, record, `at://${author.did}/app.bsky.feed.post/${rkey}`, cid(0x71, raw));
+  }
+
+  function notify(item: Indexed, reason: string, reasonSubject?: string) {
+    notifications.push({ seq: item.seq, uri: item.uri, cid: item.cid, author: item.author, reason, ...(reasonSubject ? { reasonSubject } : {}), record: item.record, indexedAt: item.indexedAt });
+  }
+
+  /** Tag facets for the hashtags in a text, as a real client would add them. */
+  function tagFacets(text: string) {
+    const facets = [];
+    for (const m of text.matchAll(/#([\p{L}\p{N}_]+)/gu)) {
+      const byteStart = Buffer.byteLength(text.slice(0, m.index));
+      facets.push({ index: { byteStart, byteEnd: byteStart + Buffer.byteLength(m[0]) }, features: [{ $type: 'app.bsky.richtext.facet#tag', tag: m[1]! }] });
+    }
+    return facets;
+  }
+
+  /** Newest first, by indexing order; the cursor is where the last page stopped. */
+  function pageOf<T extends { seq: number }>(items: T[], url: URL, defaultLimit: number): { page: T[]; cursor?: string } | null {
+    const limit = Number(url.searchParams.get('limit') ?? defaultLimit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return null;
+    const before = url.searchParams.get('cursor');
+    const sorted = items.filter((i) => !before || i.seq < Number(before)).sort((a, b) => b.seq - a.seq);
+    const page = sorted.slice(0, limit);
+    return { page, ...(sorted.length > limit ? { cursor: String(page.at(-1)!.seq) } : {}) };
+  }
+
+  const postView = (p: Indexed) => ({
+    uri: p.uri,
+    cid: p.cid,
+    author: p.author,
+    record: p.record,
+    replyCount: p.counts.replies,
+    repostCount: p.counts.reposts,
+    likeCount: p.counts.likes,
+    quoteCount: p.counts.quotes,
+    indexedAt: p.indexedAt,
+  });
+
+  function read(res: ServerResponse, method: string, url: URL) {
+    fake.readRequests.push(`${method}${url.search}`);
+    const failure = readFailures.shift();
+    if (failure) {
+      const headers: Record<string, string> =
+        failure.retryAfter !== undefined ? { 'ratelimit-limit': '3000', 'ratelimit-remaining': '0', 'ratelimit-reset': String(Math.floor(Date.now() / 1000) + failure.retryAfter), 'ratelimit-policy': '3000;w=300' } : {};
+      return xrpcError(res, failure.status, failure.code ?? defaultErrorName(failure.status), failure.message ?? 'Scripted failure', headers);
+    }
+    if (method === 'app.bsky.notification.listNotifications') {
+      const reasons = url.searchParams.getAll('reasons');
+      const paged = pageOf(notifications.filter((n) => !reasons.length || reasons.includes(n.reason)), url, 50);
+      if (!paged) return xrpcError(res, 400, 'InvalidRequest', 'limit must be between 1 and 100');
+      return send(res, 200, { notifications: paged.page.map(({ seq: _, ...n }) => ({ ...n, isRead: false })), ...(paged.cursor ? { cursor: paged.cursor } : {}) });
+    }
+    if (method === 'app.bsky.feed.getPosts') {
+      const uris = url.searchParams.getAll('uris');
+      if (uris.length > 25) return xrpcError(res, 400, 'InvalidRequest', 'uris must not have more than 25 elements');
+      return send(res, 200, { posts: uris.flatMap((u) => (posts.has(u) ? [postView(posts.get(u)!)] : [])) });
+    }
+    // searchPosts: by tag (or #tag in q), since inclusive, newest first.
+    const tags = [...url.searchParams.getAll('tag'), ...[...(url.searchParams.get('q') ?? '').matchAll(/#([\p{L}\p{N}_]+)/gu)].map((m) => m[1]!)].map((t) => t.toLowerCase());
+    const since = url.searchParams.get('since');
+    const matching = [...posts.values()].filter((p) => {
+      const facets = (p.record.facets ?? []) as { features: { $type: string; tag?: string }[] }[];
+      const postTags = facets.flatMap((f) => f.features.flatMap((feature) => (feature.$type === 'app.bsky.richtext.facet#tag' && feature.tag ? [feature.tag.toLowerCase()] : [])));
+      return tags.length > 0 && tags.every((t) => postTags.includes(t)) && (!since || Date.parse(p.indexedAt) >= Date.parse(since));
+    });
+    const paged = pageOf(matching, url, 25);
+    if (!paged) return xrpcError(res, 400, 'InvalidRequest', 'limit must be between 1 and 100');
+    send(res, 200, { posts: paged.page.map(postView), ...(paged.cursor ? { cursor: paged.cursor } : {}) });
+  }
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => xrpcError(res, 500, 'InternalServerError', String(err)));
@@ -122,6 +253,13 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
         }
         return method === 'com.atproto.repo.uploadBlob' ? uploadBlob(req, res, raw) : createRecord(res, raw);
       }
+      case 'app.bsky.notification.listNotifications':
+      case 'app.bsky.feed.getPosts':
+      case 'app.bsky.feed.searchPosts': {
+        const claims = verify(req, 'com.atproto.appPass');
+        if (typeof claims === 'string') return xrpcError(res, claims === 'ExpiredToken' ? 400 : 401, claims, claims === 'ExpiredToken' ? 'Token has expired' : 'Authentication Required');
+        return read(res, method, url);
+      }
       default:
         return xrpcError(res, 501, 'MethodNotImplemented', `Method Not Implemented: ${method}`);
     }
@@ -149,6 +287,7 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
     const uri = `at://${did}/app.bsky.feed.post/${rkey}`;
     const recordCid = cid(0x71, raw);
     fake.received.push({ uri, cid: recordCid, record });
+    index({ did, handle }, record as unknown as Record<string, unknown>, uri, recordCid);
     send(res, 200, { uri, cid: recordCid, commit: { cid: cid(0x71, Buffer.from(rkey)), rev: rkey }, validationStatus: 'valid' });
   }
 
@@ -217,6 +356,50 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
       accessGeneration++;
       if (refresh) refreshGeneration++;
     },
+    addReply(input) {
+      const parent = posts.get(input.parentUri);
+      if (!parent) throw new Error(`no post ${input.parentUri}`);
+      const parentReply = parent.record.reply as { root: { uri: string; cid: string } } | undefined;
+      const root = parentReply?.root ?? { uri: parent.uri, cid: parent.cid };
+      const facets = tagFacets(input.text);
+      const item = othersPost(input.handle ?? 'donor.example.net', {
+        text: input.text,
+        createdAt: new Date().toISOString(),
+        reply: { root, parent: { uri: parent.uri, cid: parent.cid } },
+        ...(facets.length ? { facets } : {}),
+      });
+      if (parent.author.did === did || root.uri.startsWith(`at://${did}/`)) notify(item, 'reply', parent.uri);
+      return { uri: item.uri, cid: item.cid };
+    },
+    addMention(input) {
+      const text = input.text.includes(`@${handle}`) ? input.text : `@${handle} ${input.text}`;
+      const start = Buffer.byteLength(text.slice(0, text.indexOf(`@${handle}`)));
+      const mention = { index: { byteStart: start, byteEnd: start + Buffer.byteLength(`@${handle}`) }, features: [{ $type: 'app.bsky.richtext.facet#mention', did }] };
+      const item = othersPost(input.handle ?? 'donor.example.net', { text, createdAt: new Date().toISOString(), facets: [mention, ...tagFacets(text)] });
+      notify(item, 'mention');
+      return { uri: item.uri, cid: item.cid };
+    },
+    addPost(input) {
+      const facets = tagFacets(input.text);
+      const item = othersPost(input.handle ?? 'donor.example.net', { text: input.text, createdAt: new Date().toISOString(), ...(facets.length ? { facets } : {}) });
+      return { uri: item.uri, cid: item.cid };
+    },
+    addNotification(reason, subjectUri) {
+      const author = profileOf('someone.example.net');
+      const rkey = nextTid();
+      const record = reason === 'follow' ? { $type: 'app.bsky.graph.follow', subject: did, createdAt: new Date().toISOString() } : { $type: `app.bsky.feed.${reason}`, subject: { uri: subjectUri, cid: posts.get(subjectUri ?? '')?.cid }, createdAt: new Date().toISOString() };
+      const collection = String(record.$type);
+      notifications.push({ seq: ++seq, uri: `at://${author.did}/${collection}/${rkey}`, cid: cid(0x71, Buffer.from(rkey)), author, reason, ...(subjectUri ? { reasonSubject: subjectUri } : {}), record, indexedAt: nextIndexedAt() });
+    },
+    setCounts(uri, counts) {
+      const post = posts.get(uri);
+      if (!post) throw new Error(`no post ${uri}`);
+      Object.assign(post.counts, Object.fromEntries(Object.entries(counts).filter(([, v]) => v !== undefined)));
+    },
+    failReadsNext(count, failure) {
+      for (let i = 0; i < count; i++) readFailures.push(failure);
+    },
+    readRequests: [],
     close: () => closeServer(server),
   };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,6 @@
-import { AppBskyRichtextFacet, AtpAgent, AtUri, RichText, XRPCError, type AppBskyEmbedImages, type AppBskyFeedPost } from '@atproto/api';
-import type { Channel, PostImage, PostMessage, SendResult } from '../types';
+import { AppBskyRichtextFacet, AtpAgent, AtUri, RichText, XRPCError, type AppBskyEmbedImages, type AppBskyFeedDefs, type AppBskyFeedPost, type AppBskyNotificationListNotifications } from '@atproto/api';
+import type { Mention, MentionPage, MicroblogChannel, MicroblogReader, PostImage, PostMessage, PostMetrics, SendResult } from '../types';
+import { chunk, maxPagesPerRead, MicroblogReadError } from './reading';
 
 export interface BlueskyChannelOptions {
   /** The account's PDS or entryway, e.g. https://bsky.social (BLUESKY_SERVICE). */
@@ -16,8 +17,8 @@ interface StrongRef {
   cid: string;
 }
 
-/** Posts (and threads) on a Bluesky account with `@atproto/api`. */
-export function createBlueskyChannel(options: BlueskyChannelOptions): Channel<'bluesky'> {
+/** Posts (and threads) on a Bluesky account with `@atproto/api`, and reads back its replies, mentions and counts. */
+export function createBlueskyChannel(options: BlueskyChannelOptions): MicroblogChannel<'bluesky'> & { readonly reader: MicroblogReader } {
   const agent = new AtpAgent({ service: options.service, fetch: fetchWithTimeout(options.timeoutMs ?? 10_000) });
   let loggingIn: Promise<unknown> | null = null;
   // Bluesky has no idempotency key: parts already posted by an earlier attempt of the same
@@ -31,6 +32,18 @@ export function createBlueskyChannel(options: BlueskyChannelOptions): Channel<'b
       loggingIn = null;
     });
     await loggingIn;
+  }
+
+  /** A read with the shared session; when even the refresh token expired, logs in again once. */
+  async function authed<T>(read: () => Promise<T>): Promise<T> {
+    await ensureSession();
+    try {
+      return await read();
+    } catch (err) {
+      if (!isExpiredSession(err) || agent.hasSession) throw err;
+      await ensureSession();
+      return await read();
+    }
   }
 
   async function post(message: PostMessage, idempotencyKey: string): Promise<SendResult> {
@@ -64,6 +77,7 @@ export function createBlueskyChannel(options: BlueskyChannelOptions): Channel<'b
     id: 'bluesky',
     kind: 'vendor',
     account: options.handle,
+    reader: createBlueskyReader(agent, authed),
     async send(message: PostMessage, { idempotencyKey }): Promise<SendResult> {
       try {
         await ensureSession();
@@ -82,6 +96,128 @@ export function createBlueskyChannel(options: BlueskyChannelOptions): Channel<'b
       }
     },
   };
+}
+
+/** Bluesky's largest pages: notifications and search 100; getPosts takes 25 uris. */
+const perPage = 100;
+const postsPerFetch = 25;
+
+interface Entry {
+  /** When the network indexed it: the order Bluesky lists in, and our cursor. */
+  sortAt: string;
+  /** Null for what is read past but not kept (the account's own posts, other kinds of notification). */
+  mention: Mention | null;
+}
+
+function createBlueskyReader(agent: AtpAgent, authed: <T>(read: () => Promise<T>) => Promise<T>): MicroblogReader {
+  const mentionOf = (uri: string, cid: string, author: { handle: string }, record: unknown, indexedAt: string): Mention => {
+    const r = record as { text?: unknown; reply?: { parent?: { uri?: string }; root?: { uri?: string; cid?: string } } };
+    const root = r.reply?.root?.uri && r.reply.root.cid ? { rootUri: r.reply.root.uri, rootCid: r.reply.root.cid } : {};
+    return {
+      id: uri,
+      author: `@${author.handle}`,
+      text: typeof r.text === 'string' ? r.text : '',
+      inReplyToId: r.reply?.parent?.uri ?? null,
+      rootId: r.reply?.root?.uri ?? null,
+      url: postUrl(author.handle, uri),
+      // indexedAt rather than the record's createdAt, which is whatever the writer's app claimed.
+      at: new Date(indexedAt),
+      // An answer continues the thread this one is in (or starts one under it).
+      answerRef: { uri, cid, ...root },
+    };
+  };
+
+  return {
+    async fetchMentions(since): Promise<MentionPage> {
+      try {
+        return await authed(() =>
+          walkBack(since, async (cursor) => {
+            const { data } = await agent.app.bsky.notification.listNotifications({ reasons: ['reply', 'mention'], limit: perPage, ...(cursor ? { cursor } : {}) });
+            const entries = data.notifications.map((n: AppBskyNotificationListNotifications.Notification) => ({
+              sortAt: n.indexedAt,
+              // A server that ignores `reasons` still lists likes and follows: read past them.
+              mention: n.reason === 'reply' || n.reason === 'mention' ? mentionOf(n.uri, n.cid, n.author, n.record, n.indexedAt) : null,
+            }));
+            return { entries, cursor: data.cursor };
+          }),
+        );
+      } catch (err) {
+        throw readErrorOf(err, 'notifications');
+      }
+    },
+
+    async fetchTagged(tag, since): Promise<MentionPage> {
+      try {
+        return await authed(() =>
+          walkBack(since, async (cursor) => {
+            const { data } = await agent.app.bsky.feed.searchPosts({ q: `#${tag}`, tag: [tag], sort: 'latest', limit: perPage, ...(since ? { since } : {}), ...(cursor ? { cursor } : {}) });
+            const own = agent.session?.did;
+            const entries = data.posts.map((p: AppBskyFeedDefs.PostView) => ({ sortAt: p.indexedAt, mention: p.author.did === own ? null : mentionOf(p.uri, p.cid, p.author, p.record, p.indexedAt) }));
+            return { entries, cursor: data.cursor };
+          }),
+        );
+      } catch (err) {
+        throw readErrorOf(err, `#${tag}`);
+      }
+    },
+
+    async fetchPostMetrics(ids): Promise<Record<string, PostMetrics>> {
+      const out: Record<string, PostMetrics> = {};
+      try {
+        for (const uris of chunk([...new Set(ids)].filter((id) => id.startsWith('at://')), postsPerFetch)) {
+          const { data } = await authed(() => agent.app.bsky.feed.getPosts({ uris }));
+          for (const p of data.posts) out[p.uri] = { boosts: p.repostCount ?? 0, likes: p.likeCount ?? 0, replies: p.replyCount ?? 0 };
+        }
+        return out;
+      } catch (err) {
+        throw readErrorOf(err, 'posts');
+      }
+    },
+  };
+}
+
+/**
+ * Bluesky lists newest first and its cursor only goes back in time, so "since" walks back until it meets what the
+ * last read had already seen (its newest indexedAt, kept as our cursor). Entries at exactly that time are read
+ * again and stored once (the replies table is unique per post). Without a cursor, the latest page only.
+ */
+async function walkBack(since: string | null, fetchPage: (cursor: string | undefined) => Promise<{ entries: Entry[]; cursor?: string }>): Promise<MentionPage> {
+  const sinceMs = since === null ? null : Date.parse(since);
+  const items: Mention[] = [];
+  let newest: { at: number; raw: string } | null = null;
+  let cursor: string | undefined;
+  let gap = false;
+  for (let pages = 1; ; pages++) {
+    const page = await fetchPage(cursor);
+    let reachedSeen = false;
+    for (const entry of page.entries) {
+      const at = Date.parse(entry.sortAt);
+      if (sinceMs !== null && at < sinceMs) {
+        reachedSeen = true;
+        break;
+      }
+      if (!newest || at > newest.at) newest = { at, raw: entry.sortAt };
+      if (entry.mention) items.push(entry.mention);
+    }
+    if (sinceMs === null || reachedSeen || !page.cursor || page.entries.length === 0) break;
+    if (pages >= maxPagesPerRead) {
+      gap = true;
+      break;
+    }
+    cursor = page.cursor;
+  }
+  // Found nothing yet: everything since the epoch next time, which is everything after this read.
+  return { items, cursor: newest?.raw ?? since ?? new Date(0).toISOString(), more: false, ...(gap ? { gap } : {}) };
+}
+
+function readErrorOf(err: unknown, what: string): MicroblogReadError {
+  if (err instanceof MicroblogReadError) return err;
+  const described = describeBlueskyError(err);
+  if (described.ok) return new MicroblogReadError(String(err), 'final');
+  const status = err instanceof XRPCError ? err.status : undefined;
+  if (status === 403) return new MicroblogReadError(`Bluesky refused to list ${what}: ${described.error}`, 'forbidden', status);
+  if (status === 429) return new MicroblogReadError(`Bluesky rate limit: ${described.error}`, 'rate_limited', status, described.retryAfter);
+  return new MicroblogReadError(`Bluesky ${what}: ${described.error}`, described.retryable ? 'temporary' : 'final', status);
 }
 
 function replyTarget(inReplyTo: PostMessage['inReplyTo']): { root?: StrongRef; parent?: StrongRef } {

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createRestAPIClient, MastoHttpError, MastoTimeoutError, type mastodon } from 'masto';
-import type { Channel, PostImage, PostMessage, SendResult } from '../types';
+import type { Mention, MentionPage, MicroblogChannel, MicroblogReader, PostImage, PostMessage, PostMetrics, SendResult } from '../types';
+import { chunk, htmlToText, MicroblogReadError, newestId } from './reading';
 
 export interface MastodonChannelOptions {
   /** The instance, e.g. https://mastodon.social (MASTODON_URL). */
@@ -13,15 +14,17 @@ export interface MastodonChannelOptions {
   mediaTimeoutMs?: number;
 }
 
-/** Posts (and threads) on a Mastodon account with the `masto` client. */
-export function createMastodonChannel(options: MastodonChannelOptions): Channel<'mastodon'> {
+/** Posts (and threads) on a Mastodon account with the `masto` client, and reads back its mentions and counts. */
+export function createMastodonChannel(options: MastodonChannelOptions): MicroblogChannel<'mastodon'> & { readonly reader: MicroblogReader } {
   const client = createRestAPIClient({ url: options.url, accessToken: options.token, timeout: options.timeoutMs ?? 10_000 });
   const mediaTimeoutMs = options.mediaTimeoutMs ?? 30_000;
+  const host = new URL(options.url).host;
 
   return {
     id: 'mastodon',
     kind: 'vendor',
-    account: new URL(options.url).host,
+    account: host,
+    reader: createMastodonReader(client, host),
     async send(message: PostMessage, { idempotencyKey }): Promise<SendResult> {
       try {
         const mediaIds = message.image ? [await uploadImage(client, message.image, mediaTimeoutMs)] : [];
@@ -45,6 +48,111 @@ export function createMastodonChannel(options: MastodonChannelOptions): Channel<
       }
     },
   };
+}
+
+/** Mastodon's largest pages: notifications 80, timelines 40; statuses fetched 20 at a time. */
+const notificationsPerPage = 80;
+const tagStatusesPerPage = 40;
+const statusesPerFetch = 20;
+
+function createMastodonReader(client: mastodon.rest.Client, host: string): MicroblogReader {
+  let ownAccountId: Promise<string> | null = null;
+  // GET /api/v1/statuses?id[]= came with Mastodon 4.3; an older instance answers 404 and gets one request per status.
+  let multiGet = true;
+
+  const mentionOf = (status: mastodon.v1.Status): Mention => {
+    const text = htmlToText(status.content);
+    return {
+      id: status.id,
+      // A local account's acct has no domain: the instance's is added, so every sender reads the same way.
+      author: `@${status.account.acct.includes('@') ? status.account.acct : `${status.account.acct}@${host}`}`,
+      text: status.spoilerText ? `${status.spoilerText}\n\n${text}` : text,
+      inReplyToId: status.inReplyToId ?? null,
+      rootId: null,
+      url: status.url ?? status.uri,
+      at: new Date(status.createdAt),
+    };
+  };
+
+  /**
+   * Reads forward from `since` with min_id (the page just after it, which Mastodon lists newest first), so a backlog
+   * is stored page by page, oldest page first. Without a cursor, the latest page only.
+   */
+  async function pageAfter<T extends { id: string }>(since: string | null, limit: number, list: (params: { limit: number; minId?: string }) => PromiseLike<T[]>) {
+    const page = await list({ limit, ...(since ? { minId: since } : {}) });
+    // Found nothing yet: from the beginning next time (min_id=0), which is everything after this read.
+    return { page, cursor: newestId(page.map((p) => p.id)) ?? since ?? '0', more: since !== null && page.length >= limit };
+  }
+
+  return {
+    async fetchMentions(since): Promise<MentionPage> {
+      try {
+        // include_filtered (Mastodon 4.3+; older instances ignore it): a private mention from someone the account does
+        // not follow is set aside by the default notification policy, and a donor writing privately must still be read.
+        const list = (params: { limit: number; minId?: string }) => client.v1.notifications.list({ ...params, types: ['mention'], includeFiltered: true } as mastodon.rest.v1.ListNotificationsParams);
+        const { page, cursor, more } = await pageAfter(since, notificationsPerPage, list);
+        // A mention whose status was deleted since comes without one; the cursor still moves past it.
+        const items = page.flatMap((n) => (n.type === 'mention' && n.status ? [mentionOf(n.status)] : []));
+        return { items, cursor, more };
+      } catch (err) {
+        throw readErrorOf(err, 'mentions', 'read:notifications');
+      }
+    },
+
+    async fetchTagged(tag, since): Promise<MentionPage> {
+      try {
+        ownAccountId ??= client.v1.accounts.verifyCredentials().then((a) => a.id);
+        const own = await ownAccountId.catch((err: unknown) => {
+          ownAccountId = null;
+          throw err;
+        });
+        const { page, cursor, more } = await pageAfter(since, tagStatusesPerPage, (params) => client.v1.timelines.tag.$select(tag).list(params));
+        return { items: page.filter((s) => s.account.id !== own && !s.reblog).map(mentionOf), cursor, more };
+      } catch (err) {
+        throw readErrorOf(err, `#${tag}`, 'read:statuses and read:accounts');
+      }
+    },
+
+    async fetchPostMetrics(ids): Promise<Record<string, PostMetrics>> {
+      const out: Record<string, PostMetrics> = {};
+      try {
+        for (const batch of chunk([...new Set(ids)], statusesPerFetch)) {
+          let statuses: (mastodon.v1.Status | null)[] | null = null;
+          if (multiGet) {
+            try {
+              statuses = await client.v1.statuses.fetch({ id: batch });
+            } catch (err) {
+              if (!(err instanceof MastoHttpError && err.statusCode === 404)) throw err;
+              multiGet = false;
+            }
+          }
+          statuses ??= await Promise.all(
+            batch.map((id) =>
+              client.v1.statuses
+                .$select(id)
+                .fetch()
+                // Deleted, or no longer visible: left out.
+                .catch((err: unknown) => (err instanceof MastoHttpError && err.statusCode === 404 ? null : Promise.reject(err))),
+            ),
+          );
+          for (const s of statuses) if (s) out[s.id] = { boosts: s.reblogsCount, likes: s.favouritesCount, replies: s.repliesCount };
+        }
+        return out;
+      } catch (err) {
+        throw readErrorOf(err, 'statuses', 'read:statuses');
+      }
+    },
+  };
+}
+
+function readErrorOf(err: unknown, what: string, scope: string): MicroblogReadError {
+  if (err instanceof MicroblogReadError) return err;
+  const described = describeMastodonError(err);
+  if (described.ok) return new MicroblogReadError(String(err), 'final');
+  const status = err instanceof MastoHttpError ? err.statusCode : undefined;
+  if (status === 403) return new MicroblogReadError(`Mastodon refused to list ${what} (the token needs ${scope}): ${described.error}`, 'forbidden', status);
+  if (status === 429) return new MicroblogReadError(`Mastodon rate limit: ${described.error}`, 'rate_limited', status, described.retryAfter);
+  return new MicroblogReadError(`Mastodon ${what}: ${described.error}`, described.retryable ? 'temporary' : 'final', status);
 }
 
 async function uploadImage(client: mastodon.rest.Client, image: PostImage, timeoutMs: number): Promise<string> {
