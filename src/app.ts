@@ -13,12 +13,40 @@ import type { AppContext, AppEnv } from './routes/context';
 import { translatedFieldErrors } from './routes/forms';
 import { healthRoutes } from './routes/health';
 import { accessLog, csrfProtection, sessionAndLanguage, uiOf } from './routes/middleware';
+import { assetRoutes } from './routes/public/assets';
 import { publicRoutes } from './routes/public/home';
+import { subscribeRoutes } from './routes/public/subscribe';
 import { authRoutes } from './routes/staff/auth';
 import { staffRoutes } from './routes/staff/team';
+import { staffSubscriberRoutes, subscriberImportBodyLimit } from './routes/staff/subscribers';
+import { twilioSmsRoutes } from './routes/webhooks/twilio-sms';
+import { twilioStatusRoutes } from './routes/webhooks/twilio-status';
+import { emailInboundRoutes } from './routes/webhooks/email-inbound';
+import { campaignRoutes } from './routes/staff/campaigns';
+import { updateRoutes } from './routes/staff/updates';
+import { devOutboxRoutes } from './routes/staff/dev-outbox';
+import { inboxRoutes } from './routes/staff/inbox';
+import { apiRoutes } from './routes/api/v1';
+import { staffApiTokenRoutes } from './routes/staff/api-tokens';
+import { staffFeedRoutes } from './routes/staff/feeds';
+import { publicConditionalGet } from './routes/public/keys';
+import { staffWebhookRoutes } from './routes/staff/webhooks';
 
-/** Paths authenticated by something other than a browser session, so exempt from CSRF tokens. */
-const machinePaths = ['/api/', '/webhooks/'];
+/**
+ * Paths authenticated by something other than a browser session, so exempt from CSRF tokens. /unsubscribe/: the
+ * signed link is the authority, and RFC 8058 one-click POSTs come from mail providers without cookies.
+ */
+const machinePaths = ['/api/', '/webhooks/', '/unsubscribe/'];
+
+/** Routes that take uploads; every other body is limited to 1 MB. */
+const largeBodies: [RegExp, number][] = [
+  // An update with its image (5 MB) and the form around it.
+  [/^\/staff\/updates(\/\d+)?$/, 6 * 1024 * 1024],
+  // A forwarded email, attachments included.
+  [/^\/webhooks\/email\/inbound$/, 15 * 1024 * 1024],
+  // The subscribers CSV import (20 MB files).
+  [/^\/staff\/subscribers\/import$/, subscriberImportBodyLimit],
+];
 
 /** The whole HTTP app. Receives its dependencies; never reads the environment. */
 export function createApp(deps: Deps) {
@@ -27,6 +55,7 @@ export function createApp(deps: Deps) {
   app.use('*', requestId({ generator: () => crypto.randomUUID() }));
   app.use('*', accessLog(deps));
   app.route('/', healthRoutes(deps));
+  app.use('*', publicConditionalGet(deps));
   app.use(
     '*',
     secureHeaders({
@@ -40,20 +69,36 @@ export function createApp(deps: Deps) {
       },
     }),
   );
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: 1024 * 1024,
+  app.use('*', (c, next) => {
+    // GET and HEAD bodies are never read; checking for one would build a full Request for every page and feed view.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const maxSize = largeBodies.find(([re]) => re.test(c.req.path))?.[1] ?? 1024 * 1024;
+    return bodyLimit({
+      maxSize,
       onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MB.');
+        throw new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${Math.round(maxSize / 1048576)} MB.`);
       },
-    }),
-  );
+    })(c, next);
+  });
   app.use('*', sessionAndLanguage(deps));
   app.use('*', csrfProtection(deps, machinePaths));
 
   app.route('/', authRoutes(deps));
   app.route('/staff', staffRoutes(deps));
+  app.route('/staff/campaigns', campaignRoutes(deps));
+  app.route('/staff/updates', updateRoutes(deps));
+  app.route('/dev', devOutboxRoutes(deps));
+  app.route('/staff/inbox', inboxRoutes(deps));
+  app.route('/staff/feeds', staffFeedRoutes(deps));
+  app.route('/staff/api-tokens', staffApiTokenRoutes(deps));
+  app.route('/staff/webhooks', staffWebhookRoutes(deps));
+  app.route('/', apiRoutes(deps));
+  app.route('/staff/subscribers', staffSubscriberRoutes(deps));
+  app.route('/webhooks/twilio', twilioSmsRoutes(deps));
+  app.route('/webhooks/twilio', twilioStatusRoutes(deps));
+  app.route('/webhooks/email', emailInboundRoutes(deps));
+  app.route('/', subscribeRoutes(deps));
+  app.route('/', assetRoutes(deps));
   app.route('/', publicRoutes(deps));
 
   app.notFound((c) => respondWithError(c as AppContext, deps, new AppError('NOT_FOUND', 'Nothing here.')));

@@ -53,6 +53,8 @@ export const configSchema = z.object({
   SMTP_PASSWORD: z.string().min(1).optional(),
   SMTP_SECURE: boolFlag.default(false),
   EMAIL_FROM: z.string().min(3).optional(),
+  UNSUBSCRIBE_EMAIL: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'an email address such as unsubscribe@example.org').optional(),
+  SUBSCRIBE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(10),
   MASTODON_URL: httpUrl.optional(),
   MASTODON_TOKEN: z.string().min(1).optional(),
   MASTODON_CHAR_LIMIT: z.coerce.number().int().min(100).max(100_000).default(500),
@@ -64,13 +66,36 @@ export const configSchema = z.object({
   X_API_SECRET: z.string().min(1).optional(),
   X_ACCESS_TOKEN: z.string().min(1).optional(),
   X_ACCESS_SECRET: z.string().min(1).optional(),
+  MICROBLOG_COLLECT_HASHTAG: boolFlag.default(false),
+  MICROBLOG_METRICS_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'a two-letter country code such as FR or US').default('FR'),
   SMS_PRICE_PER_SEGMENT: z.coerce.number().min(0).default(0.0079),
+  SMS_MAX_PER_SECOND: z.coerce.number().min(0.01).max(100_000).default(1),
+  EMAIL_MAX_PER_SECOND: z.coerce.number().min(0.01).max(100_000).default(20),
+  SMS_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+  EMAIL_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+  FANOUT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  FANOUT_MAX_AGE_HOURS: z.coerce.number().min(0.1).max(720).default(24),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  RUN_WORKER: boolFlag.default(true),
+  INBOUND_EMAIL_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  REPLY_AUTO_ACK: boolFlag.default(false),
+  SMS_MAX_SEGMENTS: z.coerce.number().int().min(1).max(10).default(3),
+  TIMEZONE: z.string().refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'an IANA time zone such as Europe/Paris or America/Port-au-Prince').default('UTC'),
   SMS_PRICE_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'a three-letter currency code such as USD').default('USD'),
+  WEBSUB_HUB: httpUrl.optional(),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
 });
 
 /** Never echoed back, not even in an error message. */
-const secretVariables = new Set(['SECRET_KEY', 'DATABASE_URL', 'TWILIO_AUTH_TOKEN', 'SMTP_PASSWORD', 'MASTODON_TOKEN', 'BLUESKY_APP_PASSWORD', 'X_API_SECRET', 'X_ACCESS_SECRET', 'X_ACCESS_TOKEN', 'X_API_KEY']);
+const secretVariables = new Set(['SECRET_KEY', 'INBOUND_EMAIL_SECRET', 'DATABASE_URL', 'TWILIO_AUTH_TOKEN', 'SMTP_PASSWORD', 'MASTODON_TOKEN', 'BLUESKY_APP_PASSWORD', 'X_API_SECRET', 'X_ACCESS_SECRET', 'X_ACCESS_TOKEN', 'X_API_KEY']);
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type Config = Omit<RawConfig, 'PUBLIC_URL'> & { PUBLIC_URL: string };

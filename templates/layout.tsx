@@ -35,6 +35,18 @@ th,td{text-align:left;padding:.5rem .25rem;border-bottom:1px solid #ddd;vertical
 code.link{word-break:break-all;display:block;background:#f0f0f0;padding:.5rem;border-radius:4px}
 .skip{position:absolute;left:-999px}.skip:focus{left:.5rem;top:.5rem;background:#fff;color:#000;padding:.5rem}
 .langs a{margin-right:.75rem}
+.badge{display:inline-block;color:#fff;background:#555;border-radius:999px;padding:.05rem .6rem;font-size:.85rem;font-weight:600;vertical-align:middle}
+.badge.pending-count{background:#a15c00}
+.warning{background:#fff4d6;border:1px solid #e0c060;padding:.5rem .75rem;border-radius:6px}
+.row{display:flex;gap:.75rem}.row>*{flex:1}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:1rem 0}
+.tabs{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:0 0 1rem}.tabs a{padding:.6rem 0}.tabs a[aria-current=page]{font-weight:700;text-decoration:none}
+pre.msg{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;border:1px solid #e4e4e4;border-radius:6px;padding:.6rem;font:15px/1.45 system-ui,sans-serif;margin:.5rem 0}
+.card.update-row{display:block;color:inherit;text-decoration:none}
+.counter{font-variant-numeric:tabular-nums}
+fieldset{border:1px solid #ddd;border-radius:6px;margin:.5rem 0;padding:.5rem .75rem}
+summary{cursor:pointer;min-height:44px;display:flex;align-items:center}
+h3{font-size:1.05rem;margin:1rem 0 .5rem}h4{margin:0 0 .25rem}
 `;
 
 export function Layout(props: { ui: Ui; title: string; children?: Child; head?: Child }) {
@@ -56,9 +68,17 @@ export function Layout(props: { ui: Ui; title: string; children?: Child; head?: 
           {ui.staff ? (
             <>
               <a href="/staff">{t('nav.home')}</a>
+              <a href="/staff/updates">{t('nav.updates')}</a>
+              <a href="/staff/inbox">{t('nav.inbox')}</a>
+              <a href="/staff/campaigns">{t('nav.campaigns')}</a>
+              <a href="/staff/subscribers">{t('nav.subscribers')}</a>
               {ui.staff.role === 'admin' ? <a href="/staff/team">{t('nav.team')}</a> : null}
               {ui.staff.role === 'admin' ? <a href="/staff/audit">{t('nav.audit')}</a> : null}
+              {ui.staff.role === 'admin' ? <a href="/staff/feeds">{t('nav.feeds')}</a> : null}
+              {ui.staff.role === 'admin' ? <a href="/staff/webhooks">{t('nav.webhooks')}</a> : null}
+              <a href="/staff/api-tokens">{t('nav.apiTokens')}</a>
               <a href="/staff/account">{t('nav.account')}</a>
+              {ui.devOutbox ? <a href="/dev/outbox">{t('outbox.title')}</a> : null}
               <form method="post" action="/logout">
                 <input type="hidden" name="_csrf" value={ui.csrf} />
                 <button type="submit">{t('nav.logout')}</button>

@@ -1,6 +1,10 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { FanoutTables } from './schema-fanout';
+import type { InboxTables } from './schema-inbox';
+import type { FeedTables } from './schema-feeds';
+import type { MicroblogTables } from './schema-microblog';
 import type { SubscriberTables } from './schema-subscribers';
+import type { WebhookTables } from './schema-webhooks';
 
 /** Table types mirror migrations/*.sql; a migration that changes a table changes its type here. */
 export type Role = 'admin' | 'approver' | 'author';
@@ -15,11 +19,14 @@ export interface StaffTable {
   password_hash: string;
   role: Role;
   language: Language | null;
+  phone: string | null;
+  digest_minutes: 15 | 60 | 240 | 1440 | null;
+  digest_sent_at: Date | null;
   disabled_at: Date | null;
   created_at: CreatedAt;
 }
 export type Staff = Selectable<StaffTable>;
-export type NewStaff = Insertable<StaffTable>;
+export type NewStaff = Omit<Insertable<StaffTable>, 'phone' | 'digest_minutes' | 'digest_sent_at'> & { phone?: string | null };
 export type StaffUpdate = Updateable<StaffTable>;
 
 export interface StaffSessionTable {
@@ -143,6 +150,7 @@ export interface UpdateTable {
   published_at: Date | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  version: Generated<number>;
 }
 export type UpdateRow = Selectable<UpdateTable>;
 
@@ -150,6 +158,7 @@ export interface UpdateTextTable {
   update_id: number;
   language: Language;
   lead: string;
+  sms_gsm7: Generated<boolean>;
 }
 
 export interface UpdateEventTable {
@@ -161,7 +170,7 @@ export interface UpdateEventTable {
   comment: string | null;
 }
 
-export interface Database extends SubscriberTables, FanoutTables {
+export interface Database extends SubscriberTables, FanoutTables, InboxTables, FeedTables, WebhookTables, MicroblogTables {
   campaigns: CampaignTable;
   campaign_keywords: CampaignKeywordTable;
   images: ImageTable;

@@ -175,8 +175,6 @@ export async function readUpdateFigures(deps: Pick<Deps, 'db'>, updateId: number
 }
 
 /** Each post's reactions (boosts, likes, replies), where the network reports them. */
-export async function readPostMetrics(db: Deps['db'], updateId: number): Promise<{ network: string; metrics: { boosts: number; likes: number; replies: number } | null }[]> {
-  const rows = await sql<{ network: string; metrics: { boosts: number; likes: number; replies: number } | null }>`
-    SELECT network, metrics FROM posts WHERE update_id = ${updateId} ORDER BY network`.execute(db);
-  return rows.rows.map((r) => ({ network: r.network, metrics: r.metrics && Object.keys(r.metrics).length ? r.metrics : null }));
+export function readPostMetrics(db: Deps['db'], updateId: number) {
+  return db.selectFrom('posts').select(['network', 'metrics']).where('update_id', '=', updateId).orderBy('network').execute();
 }

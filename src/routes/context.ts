@@ -25,4 +25,6 @@ export interface Ui {
   staff: Staff | null;
   path: string;
   foundation: string;
+  /** Some channel has no provider: the dev outbox is worth a link. */
+  devOutbox: boolean;
 }

@@ -124,7 +124,7 @@ export function requireStaff(...roles: Role[]) {
   });
 }
 
-export function uiOf(c: AppContext, deps: Pick<Deps, 'config'>): Ui {
+export function uiOf(c: AppContext, deps: Pick<Deps, 'config'> & Partial<Pick<Deps, 'channels'>>): Ui {
   return {
     lang: c.get('lang'),
     t: c.get('t'),
@@ -132,6 +132,7 @@ export function uiOf(c: AppContext, deps: Pick<Deps, 'config'>): Ui {
     staff: c.get('staff'),
     path: c.req.path,
     foundation: deps.config.FOUNDATION_NAME,
+    devOutbox: Object.values(deps.channels ?? {}).some((ch) => ch.kind === 'dev'),
   };
 }
 
@@ -143,4 +144,11 @@ export function clientIp(c: AppContext, deps: Pick<Deps, 'config'>): string {
   }
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+/** A positive integer id from the path; anything else is a 404, never a 500. */
+export function idParam(c: AppContext, name = 'id'): number {
+  const id = Number(c.req.param(name));
+  if (!Number.isSafeInteger(id) || id <= 0) throw new AppError('NOT_FOUND', 'No such id.');
+  return id;
 }

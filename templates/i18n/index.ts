@@ -4,7 +4,12 @@
  * from any of them fails the type check.
  */
 import * as core from './core';
+import * as inbox from './inbox';
+import * as publicPages from './public';
+import * as subscribers from './subscribers';
+import * as updates from './updates';
+import * as webhooks from './webhooks';
 
-export const en = { ...core.en };
-export const fr: Record<keyof typeof en, string> = { ...core.fr };
+export const en = { ...core.en, ...inbox.en, ...updates.en, ...subscribers.en, ...publicPages.en, ...webhooks.en };
+export const fr: Record<keyof typeof en, string> = { ...core.fr, ...inbox.fr, ...updates.fr, ...subscribers.fr, ...publicPages.fr, ...webhooks.fr };
 export type MessageKey = keyof typeof en;

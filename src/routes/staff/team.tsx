@@ -2,21 +2,16 @@ import { Hono } from 'hono';
 import { listAuditEntries } from '../../db/audit';
 import { listStaff } from '../../db/staff';
 import type { Deps } from '../../deps';
-import { AppError } from '../../errors';
 import { createInvite, listPendingInvites, revokeInvite } from '../../staff/invites';
 import { changeMyPassword, changeRole, setDisabled, setMyLanguage } from '../../staff/team';
+import { digestChoices } from '../../replies/digest';
+import { invalid } from '../../staff/validate';
 import { AccountPage, AuditPage, StaffHomePage, TeamPage } from '../../../templates/pages/staff/team';
 import type { AppContext, AppEnv } from '../context';
 import { noticeFrom, translatedFieldErrors } from '../forms';
-import { clientIp, readForm, requireStaff, uiOf } from '../middleware';
+import { clientIp, idParam, readForm, requireStaff, uiOf } from '../middleware';
 
 const teamNotices = ['team.roleChanged', 'team.accountDisabled', 'team.accountEnabled', 'team.inviteRevoked'] as const;
-
-function idParam(c: AppContext): number {
-  const id = Number(c.req.param('id'));
-  if (!Number.isSafeInteger(id) || id <= 0) throw new AppError('NOT_FOUND', 'No such id.');
-  return id;
-}
 
 export function staffRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
@@ -84,6 +79,13 @@ export function staffRoutes(deps: Deps) {
   app.post('/account/language', async (c) => {
     const form = await readForm(c);
     await setMyLanguage(deps, c.get('staff')!, form.language ?? '');
+    return c.redirect('/staff/account?notice=account.saved', 303);
+  });
+  app.post('/account/digest', async (c) => {
+    const form = await readForm(c);
+    const minutes = form.digest ? Number(form.digest) : null;
+    if (minutes !== null && !(digestChoices as readonly number[]).includes(minutes)) throw invalid([{ field: 'digest', key: 'form.invalidChoice', vars: { field: 'digest' } }]);
+    await deps.db.updateTable('staff').set({ digest_minutes: minutes as (typeof digestChoices)[number] | null, digest_sent_at: deps.clock.now() }).where('id', '=', c.get('staff')!.id).execute();
     return c.redirect('/staff/account?notice=account.saved', 303);
   });
   app.post('/account/password', async (c) => {

@@ -177,6 +177,18 @@ export function AccountPage(props: { ui: Ui; min: number; notice?: string | null
         </select>
         <p><button type="submit">{t('common.save')}</button></p>
       </form>
+      <form method="post" action="/staff/account/digest" class="card">
+        <Csrf ui={ui} />
+        <label for="digest">{t('digest.setting')}</label>
+        <select id="digest" name="digest">
+          <option value="" selected={me.digest_minutes === null}>{t('digest.off')}</option>
+          <option value="15" selected={me.digest_minutes === 15}>{t('digest.every', { minutes: 15 })}</option>
+          <option value="60" selected={me.digest_minutes === 60}>{t('digest.hourly')}</option>
+          <option value="240" selected={me.digest_minutes === 240}>{t('digest.every4h')}</option>
+          <option value="1440" selected={me.digest_minutes === 1440}>{t('digest.daily')}</option>
+        </select>
+        <p><button type="submit">{t('common.save')}</button></p>
+      </form>
       <h2>{t('account.changePassword')}</h2>
       <form method="post" action="/staff/account/password" class="card">
         <Csrf ui={ui} />
