@@ -166,3 +166,57 @@ export const FeedItemSchema = z
     }),
   })
   .openapi('FeedItem');
+
+export const DeliveryListQuery = z.object({
+  status: z.enum(['queued', 'sending', 'sent', 'delivered', 'failed', 'undelivered', 'bounced', 'skipped', 'unknown']).optional(),
+  channel: z.enum(['sms', 'email']).optional(),
+  limit: z.string().regex(/^\d{1,3}$/).optional().openapi({ description: '1 to 500, default 100.' }),
+  cursor: z.string().max(40).optional(),
+});
+
+/** A delivery as integrators see it: its fate, never the recipient's address. */
+export const DeliverySchema = z
+  .object({
+    id: z.number().int(),
+    subscriber_id: z.number().int(),
+    channel: z.enum(['sms', 'email']),
+    language: z.enum(['en', 'fr']),
+    status: z.string(),
+    attempts: z.number().int(),
+    provider_id: z.string().nullable(),
+    error_code: z.string().nullable(),
+    last_error: z.string().nullable(),
+    sent_at: z.string().nullable(),
+    updated_at: z.string(),
+  })
+  .openapi('Delivery');
+
+export const DeliveryListSchema = z.object({ items: z.array(DeliverySchema), next_cursor: z.string().nullable() }).openapi('DeliveryList');
+
+export const UpdateFiguresSchema = z
+  .object({
+    finished: z.boolean(),
+    channels: z.array(
+      z.object({
+        channel: z.enum(['sms', 'email']),
+        total: z.number().int(),
+        done: z.number().int(),
+        by_status: z.record(z.string(), z.number().int()),
+        rate_per_second: z.number(),
+        eta_seconds: z.number().nullable(),
+        replies: z.number().int(),
+        reply_rate: z.number().nullable(),
+      }),
+    ),
+    posts: z.array(
+      z.object({
+        network: z.string(),
+        status: z.string(),
+        url: z.string().nullable(),
+        boosts: z.number().int().nullable(),
+        likes: z.number().int().nullable(),
+        replies: z.number().int().nullable(),
+      }),
+    ),
+  })
+  .openapi('UpdateFigures');

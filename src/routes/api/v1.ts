@@ -19,6 +19,8 @@ import {
   ApproveSchema,
   CampaignDetailSchema,
   CampaignSchema,
+  DeliveryListQuery,
+  DeliveryListSchema,
   ErrorSchema,
   FeedItemSchema,
   FeedQuery,
@@ -29,8 +31,11 @@ import {
   SubmitSchema,
   UpdateListQuery,
   UpdateListSchema,
+  UpdateFiguresSchema,
   UpdateSchema,
 } from './schemas';
+import { readUpdateProgress } from '../../fanout/progress';
+import { readPostMetrics, readUpdateFigures } from '../../replies/inbox';
 
 export interface ApiEnv {
   Variables: AppEnv['Variables'] & { apiStaff: Staff };
@@ -91,6 +96,16 @@ const routes = {
     method: 'post', path: '/v1/updates/{id}/publish', tags: ['updates'], summary: 'Break-glass: publish without a second person (admins, with a reason)', security,
     request: { params: IdParam, ...body(PublishSchema) },
     responses: { 200: json(UpdateSchema, 'Published.'), 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 422: errors[422] },
+  }),
+  updateFigures: createRoute({
+    method: 'get', path: '/v1/updates/{id}/figures', tags: ['delivery'], summary: 'Delivery progress and figures of a published update: counts per channel and status, rate, ETA, replies, posts and their reactions', security,
+    request: { params: IdParam },
+    responses: { 200: json(UpdateFiguresSchema, 'The figures now.'), 401: errors[401], 404: errors[404] },
+  }),
+  listDeliveries: createRoute({
+    method: 'get', path: '/v1/updates/{id}/deliveries', tags: ['delivery'], summary: 'The deliveries of an update, filtered by status or channel (cursor pagination)', security,
+    request: { params: IdParam, query: DeliveryListQuery },
+    responses: { 200: json(DeliveryListSchema, 'Oldest first.'), 401: errors[401], 404: errors[404], 422: errors[422] },
   }),
   feed: createRoute({
     method: 'get', path: '/v1/feed', tags: ['feed'], summary: 'The public feed’s data: latest published updates with their structured figures', security,
@@ -237,6 +252,45 @@ export function apiRoutes(deps: Deps) {
     const b = c.req.valid('json');
     await breakGlassPublish(deps, c.get('apiStaff'), id, versionOf(b.version), b.reason, clientIp(c as unknown as AppContext, deps));
     return c.json(await updateJson(id), 200);
+  });
+
+  api.openapi(routes.updateFigures, async (c) => {
+    const id = Number(c.req.valid('param').id);
+    if (!(await findUpdateView(deps.db, id))) throw new AppError('NOT_FOUND', 'No update with this id.');
+    const [progress, figures, metrics] = await Promise.all([readUpdateProgress(deps.db, id), readUpdateFigures(deps, id), readPostMetrics(deps.db, id)]);
+    return c.json(
+      {
+        finished: progress.finished,
+        channels: progress.channels.map((p) => {
+          const f = figures.channels.find((x) => x.channel === p.channel)!;
+          return { channel: p.channel, total: p.total, done: p.done, by_status: p.byStatus as Record<string, number>, rate_per_second: p.ratePerSecond, eta_seconds: p.etaSeconds, replies: f.replies, reply_rate: f.replyRate };
+        }),
+        posts: progress.posts.map((p) => {
+          const m = metrics.find((x) => x.network === p.network)?.metrics;
+          return { network: p.network, status: p.status, url: p.url, boosts: m?.boosts ?? null, likes: m?.likes ?? null, replies: m?.replies ?? null };
+        }),
+      },
+      200,
+    );
+  });
+
+  api.openapi(routes.listDeliveries, async (c) => {
+    const id = Number(c.req.valid('param').id);
+    const q = c.req.valid('query');
+    if (!(await findUpdateView(deps.db, id))) throw new AppError('NOT_FOUND', 'No update with this id.');
+    const limit = Math.min(500, Math.max(1, Number(q.limit ?? 100)));
+    let query = deps.db
+      .selectFrom('deliveries')
+      .select(['id', 'subscriber_id', 'channel', 'language', 'status', 'attempts', 'provider_id', 'error_code', 'last_error', 'sent_at', 'updated_at'])
+      .where('update_id', '=', id)
+      .orderBy('id')
+      .limit(limit + 1);
+    if (q.status) query = query.where('status', '=', q.status);
+    if (q.channel) query = query.where('channel', '=', q.channel);
+    if (q.cursor) query = query.where('id', '>', idFromCursor(q.cursor));
+    const rows = await query.execute();
+    const items = rows.slice(0, limit).map((d) => ({ ...d, sent_at: d.sent_at?.toISOString() ?? null, updated_at: d.updated_at.toISOString() }));
+    return c.json({ items, next_cursor: rows.length > limit ? cursorOf(items.at(-1)!.id) : null }, 200);
   });
 
   api.openapi(routes.feed, async (c) => {
