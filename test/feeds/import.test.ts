@@ -7,7 +7,7 @@ import { importFeedById, runRssImport } from '../../src/feeds/rss-import';
 import { createStaffMember, createTestApp, loggedInAgent } from '../helpers/app';
 import { createTestCampaign } from '../helpers/campaigns';
 
-const blog = readFileSync(new URL('../../../shared/fixtures/blog-feed.rss', import.meta.url), 'utf8');
+const blog = readFileSync(new URL('../fixtures/blog-feed.rss', import.meta.url), 'utf8');
 
 // A local "blog" server: each path behaves as a real feed host might.
 const hits: { path: string; headers: IncomingMessage['headers'] }[] = [];

@@ -9,8 +9,8 @@ const quebec = await insertCampaign(db, { slug: 'cyclone-quebec', name: 'Cyclone
 const approver = await createStaffMember(db, 'approver', 'approver@example.org');
 const author = await createStaffMember(db, 'author', 'author@example.org');
 
-const fixture = readFileSync('/work/shared/fixtures/subscribers-excel-fr.csv');
-const expected = JSON.parse(readFileSync('/work/shared/fixtures/subscribers-excel-fr.expect.json', 'utf8')) as {
+const fixture = readFileSync(new URL('../fixtures/subscribers-excel-fr.csv', import.meta.url));
+const expected = JSON.parse(readFileSync(new URL('../fixtures/subscribers-excel-fr.expect.json', import.meta.url), 'utf8')) as {
   rows: { line: number; valid: boolean | string; phone?: string | null; email?: string | null; lang?: string; campaigns?: string[] }[];
 };
 

@@ -132,7 +132,7 @@ describe('analyzeSms: segments', () => {
 describe('the shared update fixtures', () => {
   type Fixture = { lead: string; expect: { smsEncoding: 'GSM-7' | 'UCS-2'; forcedBy?: string[] } };
   const fixtures = JSON.parse(
-    readFileSync(new URL('../../../shared/fixtures/updates.json', import.meta.url), 'utf8'),
+    readFileSync(new URL('../fixtures/updates.json', import.meta.url), 'utf8'),
   ) as Fixture[];
 
   it('has leads to check', () => {

@@ -17,7 +17,7 @@ interface Fixture {
   fundraising?: { raised: number; goal: number; currency: string; donors: number; asOf: string };
   correctionOf?: string;
 }
-const fixtures = JSON.parse(readFileSync(new URL('../../../shared/fixtures/updates.json', import.meta.url), 'utf8')) as Fixture[];
+const fixtures = JSON.parse(readFileSync(new URL('../fixtures/updates.json', import.meta.url), 'utf8')) as Fixture[];
 
 const settings: RenderSettings = { publicUrl: 'https://alerts.example.org', foundation: 'Fondation Lumière', timeZone: 'America/Port-au-Prince', smsMaxSegments: 3, mastodonLimit: 500 };
 
