@@ -56,6 +56,23 @@ export function createApp(deps: Deps) {
   app.use('*', accessLog(deps));
   app.route('/', healthRoutes(deps));
   app.use('*', publicConditionalGet(deps));
+  app.use('*', (c, next) => {
+    // GET and HEAD bodies are never read; checking for one would build a full Request for every page and feed view.
+    // Twilio's webhooks cap their own bodies while reading them from the socket (routes/webhooks/twilio-signature.ts).
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.path.startsWith('/webhooks/twilio/')) return next();
+    const maxSize = largeBodies.find(([re]) => re.test(c.req.path))?.[1] ?? 1024 * 1024;
+    return bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${Math.round(maxSize / 1048576)} MB.`);
+      },
+    })(c, next);
+  });
+  // Providers' webhooks answer machines: no session, CSRF or page headers to compute (they are signature-checked),
+  // which keeps a burst of status callbacks cheap.
+  app.route('/webhooks/twilio', twilioSmsRoutes(deps));
+  app.route('/webhooks/twilio', twilioStatusRoutes(deps));
+  app.route('/webhooks/email', emailInboundRoutes(deps));
   app.use(
     '*',
     secureHeaders({
@@ -69,17 +86,6 @@ export function createApp(deps: Deps) {
       },
     }),
   );
-  app.use('*', (c, next) => {
-    // GET and HEAD bodies are never read; checking for one would build a full Request for every page and feed view.
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    const maxSize = largeBodies.find(([re]) => re.test(c.req.path))?.[1] ?? 1024 * 1024;
-    return bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${Math.round(maxSize / 1048576)} MB.`);
-      },
-    })(c, next);
-  });
   app.use('*', sessionAndLanguage(deps));
   app.use('*', csrfProtection(deps, machinePaths));
 
@@ -94,9 +100,6 @@ export function createApp(deps: Deps) {
   app.route('/staff/webhooks', staffWebhookRoutes(deps));
   app.route('/', apiRoutes(deps));
   app.route('/staff/subscribers', staffSubscriberRoutes(deps));
-  app.route('/webhooks/twilio', twilioSmsRoutes(deps));
-  app.route('/webhooks/twilio', twilioStatusRoutes(deps));
-  app.route('/webhooks/email', emailInboundRoutes(deps));
   app.route('/', subscribeRoutes(deps));
   app.route('/', assetRoutes(deps));
   app.route('/', publicRoutes(deps));

@@ -108,6 +108,8 @@ async function recordOutcomes(deps: FanoutDeps, outcomes: Outcome[]): Promise<vo
  * messages can be caught in flight (and end `unknown`) when a worker is killed.
  */
 class Outstanding {
+  /** When this process last started a send on the channel (performance.now()). */
+  lastStart = -Infinity;
   private used = 0;
   private waiters: (() => void)[] = [];
   constructor(readonly size: number) {}
@@ -279,6 +281,12 @@ export async function drainDeliveries(
       rows.forEach((row, i) => {
         const task = (async () => {
           await sleep(claimedAt + delays[i]! - Date.now());
+          // Timers fire late under load, and the sends after a late one would bunch up: starts in this process
+          // stay at least one interval apart, so no second ever sees more than the rate.
+          for (let wait = outstanding.lastStart + 1000 / rate - performance.now(); wait > 0; wait = outstanding.lastStart + 1000 / rate - performance.now()) {
+            await sleep(wait);
+          }
+          outstanding.lastStart = performance.now();
           let result: SendResult;
           try {
             result = await sendOne(deps, channel, prepared, row);

@@ -83,3 +83,22 @@ describe('Twilio status callbacks', () => {
     expect((await callback(deliveries[0]!.id, { MessageSid: 'nope', MessageStatus: 'delivered' })).status).toBe(422);
   });
 });
+
+describe('Twilio webhooks', () => {
+  it('refuse a body larger than any Twilio form with 413, storing nothing', async () => {
+    const d = deliveries[0]!;
+    const params = { MessageSid: d.provider_id!, MessageStatus: 'failed', Padding: 'x'.repeat(70 * 1024) };
+    const before = (await eventsOf(d.id)).length;
+    expect((await callback(d.id, params)).status).toBe(413);
+    expect((await eventsOf(d.id)).length).toBe(before);
+  });
+
+  it('write callbacks arriving together in one batch, each answered after its own commit', async () => {
+    const others = await db.selectFrom('deliveries').select(['id', 'provider_id']).where('update_id', '=', updateId).execute();
+    const results = await Promise.all(
+      others.flatMap((d) => [callback(d.id, { MessageSid: d.provider_id!, MessageStatus: 'sent' }), callback(d.id, { MessageSid: d.provider_id!, MessageStatus: 'read' })]),
+    );
+    expect(results.map((r) => r.status).every((s) => s === 204 || s === 409)).toBe(true);
+    for (const d of others) expect(['delivered', 'undelivered', 'failed']).toContain(await statusOf(d.id));
+  });
+});
