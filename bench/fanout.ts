@@ -37,6 +37,9 @@ import { insertStaff } from '../src/db/staff';
 import { benchDatabase, fmt, machine, percentile, report } from './lib';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
+// BENCH_ONLY=rate,callbacks runs some sections (materialise, throughput, rate, callbacks, rss); default all.
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const want = (section: string) => !only.length || only.includes(section);
 const N = Math.round(100_000 * scale);
 const concurrency = 100;
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -91,7 +94,7 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
 }
 const ours: number[] = [];
 const raw: number[] = [];
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < (want('materialise') ? 3 : 0); i++) {
   const a = await newUpdate();
   ours.push(await timeIt(() => db.transaction().execute((trx) => materialiseDeliveries(depsWith(), trx, a))));
   const b = await newUpdate();
@@ -108,7 +111,7 @@ for (let i = 0; i < 3; i++) {
 ours.sort((x, y) => x - y);
 raw.sort((x, y) => x - y);
 const matRatio = ours[1]! / raw[1]!;
-lines.push(
+if (want('materialise')) lines.push(
   '',
   `Materialise ${fmt(2 * N)} deliveries (median of 3): Tocsin ${fmt(ours[1]!)} ms, raw INSERT … SELECT ${fmt(raw[1]!)} ms, ratio ${fmt(matRatio, 2)} (target ≤ 1.5: ${matRatio <= 1.5 ? 'met' : 'MISSED'})`,
 );
@@ -128,7 +131,7 @@ async function bareLoop(count: number, send: (i: number) => Promise<unknown>): P
 const bareMailer = nodemailer.createTransport({ host: fakeSmtp.host, port: fakeSmtp.port, secure: false, pool: true, maxConnections: concurrency, maxMessages: Infinity, ignoreTLS: true });
 const bareTwilio = createTwilioChannel({ accountSid: fakeTwilio.accountSid, authToken: fakeTwilio.authToken, from: '+15005550006', apiUrl: fakeTwilio.url });
 
-for (const latency of [0, 50]) {
+for (const latency of want('throughput') ? [0, 50] : []) {
   fakeTwilio.latencyMs = latency;
   fakeSmtp.latencyMs = latency;
   // At 50 ms a run is bounded by concurrency / latency; fewer messages keep the bench short.
@@ -177,7 +180,7 @@ bareMailer.close();
 fakeTwilio.latencyMs = 0;
 
 // ---- 3. Rate limit ---------------------------------------------------------------
-{
+if (want('rate')) {
   const rateCount = Math.max(300, Math.round(3000 * scale));
   const id = await newUpdate();
   await db.transaction().execute((trx) => materialiseDeliveries(depsWith(), trx, id));
@@ -201,7 +204,7 @@ fakeTwilio.latencyMs = 0;
 }
 
 // ---- 4. Status-callback ingestion ------------------------------------------------
-{
+if (want('callbacks')) {
   const port = await findFreePort();
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
     cwd: root,
@@ -271,7 +274,7 @@ fakeTwilio.latencyMs = 0;
 }
 
 // ---- 5. Peak RSS by audience size ------------------------------------------------
-{
+if (want('rss')) {
   const sizes = [10_000, 100_000, 1_000_000].map((n) => Math.round(n * scale));
   const peaks: number[] = [];
   let seeded = 2 * N;
