@@ -9,8 +9,8 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { closeServer, listenLocal, readBody, sendJson } from './http';
 
 export interface BlueskyFakeFailure {
   status: number;
@@ -183,12 +183,12 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
       const reasons = url.searchParams.getAll('reasons');
       const paged = pageOf(notifications.filter((n) => !reasons.length || reasons.includes(n.reason)), url, 50);
       if (!paged) return xrpcError(res, 400, 'InvalidRequest', 'limit must be between 1 and 100');
-      return send(res, 200, { notifications: paged.page.map(({ seq: _, ...n }) => ({ ...n, isRead: false })), ...(paged.cursor ? { cursor: paged.cursor } : {}) });
+      return sendJson(res, 200, { notifications: paged.page.map(({ seq: _, ...n }) => ({ ...n, isRead: false })), ...(paged.cursor ? { cursor: paged.cursor } : {}) });
     }
     if (method === 'app.bsky.feed.getPosts') {
       const uris = url.searchParams.getAll('uris');
       if (uris.length > 25) return xrpcError(res, 400, 'InvalidRequest', 'uris must not have more than 25 elements');
-      return send(res, 200, { posts: uris.flatMap((u) => (posts.has(u) ? [postView(posts.get(u)!)] : [])) });
+      return sendJson(res, 200, { posts: uris.flatMap((u) => (posts.has(u) ? [postView(posts.get(u)!)] : [])) });
     }
     // searchPosts: by tag (or #tag in q), since inclusive, newest first.
     const tags = [...url.searchParams.getAll('tag'), ...[...(url.searchParams.get('q') ?? '').matchAll(/#([\p{L}\p{N}_]+)/gu)].map((m) => m[1]!)].map((t) => t.toLowerCase());
@@ -200,7 +200,7 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
     });
     const paged = pageOf(matching, url, 25);
     if (!paged) return xrpcError(res, 400, 'InvalidRequest', 'limit must be between 1 and 100');
-    send(res, 200, { posts: paged.page.map(postView), ...(paged.cursor ? { cursor: paged.cursor } : {}) });
+    sendJson(res, 200, { posts: paged.page.map(postView), ...(paged.cursor ? { cursor: paged.cursor } : {}) });
   }
 
   const server = createServer((req, res) => {
@@ -221,23 +221,23 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
           return xrpcError(res, 401, 'AuthenticationRequired', 'Invalid identifier or password');
         }
         fake.logins++;
-        return send(res, 200, session());
+        return sendJson(res, 200, session());
       }
       case 'com.atproto.server.refreshSession': {
         const claims = verify(req, 'com.atproto.refresh');
         if (typeof claims === 'string') return xrpcError(res, claims === 'ExpiredToken' ? 400 : 401, claims, claims === 'ExpiredToken' ? 'Token has expired' : 'Token could not be verified');
         revokedRefresh.add(claims.jti);
-        return send(res, 200, session());
+        return sendJson(res, 200, session());
       }
       case 'com.atproto.server.getSession': {
         const claims = verify(req, 'com.atproto.appPass');
         if (typeof claims === 'string') return xrpcError(res, claims === 'ExpiredToken' ? 400 : 401, claims, 'Token could not be verified');
-        return send(res, 200, { handle, did, active: true, emailConfirmed: true });
+        return sendJson(res, 200, { handle, did, active: true, emailConfirmed: true });
       }
       case 'com.atproto.identity.resolveHandle': {
         const wanted = url.searchParams.get('handle') ?? '';
         const found = wanted === handle ? did : fake.handles.get(wanted);
-        return found ? send(res, 200, { did: found }) : xrpcError(res, 400, 'InvalidRequest', 'Unable to resolve handle');
+        return found ? sendJson(res, 200, { did: found }) : xrpcError(res, 400, 'InvalidRequest', 'Unable to resolve handle');
       }
       case 'com.atproto.repo.uploadBlob':
       case 'com.atproto.repo.createRecord': {
@@ -270,7 +270,7 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
     const ref = cid(0x55, raw);
     blobs.add(ref);
     fake.blobs.push({ cid: ref, mimeType, size: raw.length });
-    send(res, 200, { blob: { $type: 'blob', ref: { $link: ref }, mimeType, size: raw.length } });
+    sendJson(res, 200, { blob: { $type: 'blob', ref: { $link: ref }, mimeType, size: raw.length } });
   }
 
   function createRecord(res: ServerResponse, raw: Buffer) {
@@ -288,7 +288,7 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
     const recordCid = cid(0x71, raw);
     fake.received.push({ uri, cid: recordCid, record });
     index({ did, handle }, record as unknown as Record<string, unknown>, uri, recordCid);
-    send(res, 200, { uri, cid: recordCid, commit: { cid: cid(0x71, Buffer.from(rkey)), rev: rkey }, validationStatus: 'valid' });
+    sendJson(res, 200, { uri, cid: recordCid, commit: { cid: cid(0x71, Buffer.from(rkey)), rev: rkey }, validationStatus: 'valid' });
   }
 
   function session() {
@@ -402,8 +402,7 @@ export async function startBlueskyFake(opts: { handle?: string; appPassword?: st
     readRequests: [],
     close: () => closeServer(server),
   };
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = await listenLocal(server);
   return fake;
 }
 
@@ -437,24 +436,6 @@ function base32(bytes: Uint8Array): string {
 }
 
 function xrpcError(res: ServerResponse, status: number, error: string, message: string, headers: Record<string, string> = {}) {
-  send(res, status, { error, message }, headers);
+  sendJson(res, status, { error, message }, headers);
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    // Hanging and kept-alive connections would otherwise keep close() waiting.
-    server.closeAllConnections();
-  });
-}

@@ -10,8 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { closeServer, listenLocal, readBody, sendJson } from './http';
 
 export interface MastodonFakeFailure {
   status: number;
@@ -163,7 +163,7 @@ export async function startMastodonFake(opts: { token?: string; latencyMs?: numb
       return `<${fake.url}${next.pathname}${next.search}>`;
     };
     if (pool.length) links.push(`${linkTo('max_id', pool.at(-1)!.id)}; rel="next"`, `${linkTo('min_id', pool[0]!.id)}; rel="prev"`);
-    send(res, 200, pool.map(render), links.length ? { link: links.join(', ') } : {});
+    sendJson(res, 200, pool.map(render), links.length ? { link: links.join(', ') } : {});
   }
 
   function read(req: IncomingMessage, res: ServerResponse, url: URL) {
@@ -172,10 +172,10 @@ export async function startMastodonFake(opts: { token?: string; latencyMs?: numb
     if (failure) {
       const headers: Record<string, string> =
         failure.retryAfter !== undefined ? { 'x-ratelimit-limit': '300', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': new Date(Date.now() + failure.retryAfter * 1000).toISOString() } : {};
-      return send(res, failure.status, { error: failure.message ?? 'Scripted failure' }, headers);
+      return sendJson(res, failure.status, { error: failure.message ?? 'Scripted failure' }, headers);
     }
     const path = url.pathname;
-    if (path === '/api/v1/accounts/verify_credentials') return send(res, 200, { ...ownAccount(), source: { privacy: 'public', note: '' } });
+    if (path === '/api/v1/accounts/verify_credentials') return sendJson(res, 200, { ...ownAccount(), source: { privacy: 'public', note: '' } });
     if (path === '/api/v1/notifications') {
       const types = [...url.searchParams.getAll('types[]'), ...url.searchParams.getAll('types')];
       const excluded = [...url.searchParams.getAll('exclude_types[]'), ...url.searchParams.getAll('exclude_types')];
@@ -189,28 +189,28 @@ export async function startMastodonFake(opts: { token?: string; latencyMs?: numb
       return page(res, url, tagged, 20, 40, (s) => s);
     }
     if (path === '/api/v1/statuses') {
-      if (!fake.multiGet) return send(res, 404, { error: 'Record not found' });
+      if (!fake.multiGet) return sendJson(res, 404, { error: 'Record not found' });
       const ids = [...url.searchParams.getAll('id[]'), ...url.searchParams.getAll('id')];
-      if (ids.length > 20) return send(res, 422, { error: 'Too many ids' });
-      return send(res, 200, ids.flatMap((id) => statuses.get(id) ?? []));
+      if (ids.length > 20) return sendJson(res, 422, { error: 'Too many ids' });
+      return sendJson(res, 200, ids.flatMap((id) => statuses.get(id) ?? []));
     }
     const one = /^\/api\/v1\/statuses\/([^/]+)$/.exec(path);
     if (one) {
       const status = statuses.get(one[1]!);
-      return status ? send(res, 200, status) : send(res, 404, { error: 'Record not found' });
+      return status ? sendJson(res, 200, status) : sendJson(res, 404, { error: 'Record not found' });
     }
-    send(res, 404, { error: 'Record not found' });
+    sendJson(res, 404, { error: 'Record not found' });
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => send(res, 500, { error: String(err) }));
+    handle(req, res).catch((err: unknown) => sendJson(res, 500, { error: String(err) }));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req);
     if (fake.hang) return;
     if (fake.latencyMs > 0) await delay(fake.latencyMs);
-    if (req.headers.authorization !== `Bearer ${token}`) return send(res, 401, { error: 'The access token is invalid' });
+    if (req.headers.authorization !== `Bearer ${token}`) return sendJson(res, 401, { error: 'The access token is invalid' });
 
     const url = new URL(req.url ?? '/', 'http://fake');
     const path = url.pathname;
@@ -218,7 +218,7 @@ export async function startMastodonFake(opts: { token?: string; latencyMs?: numb
     if (req.method === 'GET' && mediaMatch) return showMedia(res, mediaMatch[1]!);
     if (req.method === 'GET') return read(req, res, url);
     const creating = req.method === 'POST' && (path === '/api/v1/statuses' || path === '/api/v2/media');
-    if (!creating) return send(res, 404, { error: 'Record not found' });
+    if (!creating) return sendJson(res, 404, { error: 'Record not found' });
 
     const failure = failures.shift();
     if (failure) {
@@ -226,7 +226,7 @@ export async function startMastodonFake(opts: { token?: string; latencyMs?: numb
         failure.retryAfter !== undefined
           ? { 'x-ratelimit-limit': '300', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': new Date(Date.now() + failure.retryAfter * 1000).toISOString() }
           : {};
-      return send(res, failure.status, { error: failure.message ?? 'Scripted failure' }, headers);
+      return sendJson(res, failure.status, { error: failure.message ?? 'Scripted failure' }, headers);
     }
     if (path === '/api/v2/media') return uploadMedia(req, res, raw);
     return createStatus(req, res, raw);
@@ -235,40 +235,40 @@ export async function startMastodonFake(opts: { token?: string; latencyMs?: numb
   async function uploadMedia(req: IncomingMessage, res: ServerResponse, raw: Buffer) {
     const form = await new Response(raw, { headers: { 'content-type': req.headers['content-type'] ?? '' } }).formData();
     const file = form.get('file');
-    if (!(file instanceof Blob)) return send(res, 422, { error: "Validation failed: File can't be blank" });
+    if (!(file instanceof Blob)) return sendJson(res, 422, { error: "Validation failed: File can't be blank" });
     const id = String(nextId++);
     const description = typeof form.get('description') === 'string' ? (form.get('description') as string) : null;
     const json = { id, type: 'image', url: `${fake.url}/system/media/${id}.png`, preview_url: `${fake.url}/system/media/${id}-small.png`, description, blurhash: null, meta: {} };
     const readyAt = Date.now() + fake.mediaProcessingMs;
     media.set(id, { json, readyAt });
     fake.media.push({ id, description, contentType: file.type, size: file.size });
-    if (fake.mediaProcessingMs > 0) return send(res, 202, { ...json, url: null });
-    send(res, 200, json);
+    if (fake.mediaProcessingMs > 0) return sendJson(res, 202, { ...json, url: null });
+    sendJson(res, 200, json);
   }
 
   function showMedia(res: ServerResponse, id: string) {
     const item = media.get(id);
-    if (!item) return send(res, 404, { error: 'Record not found' });
-    if (Date.now() < item.readyAt) return send(res, 206, { ...item.json, url: null });
-    send(res, 200, item.json);
+    if (!item) return sendJson(res, 404, { error: 'Record not found' });
+    if (Date.now() < item.readyAt) return sendJson(res, 206, { ...item.json, url: null });
+    sendJson(res, 200, item.json);
   }
 
   function createStatus(req: IncomingMessage, res: ServerResponse, raw: Buffer) {
     const key = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null;
     const seen = key ? byIdempotencyKey.get(key) : undefined;
-    if (seen) return send(res, 200, seen);
+    if (seen) return sendJson(res, 200, seen);
 
     const body = JSON.parse(raw.toString('utf8') || '{}') as { status?: string; in_reply_to_id?: string | null; visibility?: string; media_ids?: string[] };
     const text = body.status ?? '';
     const mediaIds = body.media_ids ?? [];
-    if (!text.trim() && mediaIds.length === 0) return send(res, 422, { error: "Validation failed: Text can't be blank" });
-    if ([...text].length > charLimit) return send(res, 422, { error: `Validation failed: Text character limit of ${charLimit} exceeded` });
-    if (body.in_reply_to_id && !statuses.has(body.in_reply_to_id)) return send(res, 404, { error: 'Record not found' });
+    if (!text.trim() && mediaIds.length === 0) return sendJson(res, 422, { error: "Validation failed: Text can't be blank" });
+    if ([...text].length > charLimit) return sendJson(res, 422, { error: `Validation failed: Text character limit of ${charLimit} exceeded` });
+    if (body.in_reply_to_id && !statuses.has(body.in_reply_to_id)) return sendJson(res, 404, { error: 'Record not found' });
     const attachments = [];
     for (const mediaId of mediaIds) {
       const item = media.get(mediaId);
-      if (!item) return send(res, 422, { error: 'Validation failed: Media attachments are invalid' });
-      if (Date.now() < item.readyAt) return send(res, 422, { error: 'Cannot attach files that have not finished processing. Try again in a moment!' });
+      if (!item) return sendJson(res, 422, { error: 'Validation failed: Media attachments are invalid' });
+      if (Date.now() < item.readyAt) return sendJson(res, 422, { error: 'Cannot attach files that have not finished processing. Try again in a moment!' });
       attachments.push(item.json);
     }
 
@@ -281,7 +281,7 @@ export async function startMastodonFake(opts: { token?: string; latencyMs?: numb
       drops--;
       return res.destroy();
     }
-    send(res, 200, json);
+    sendJson(res, 200, json);
   }
 
   const fake: MastodonFake = {
@@ -328,30 +328,11 @@ export async function startMastodonFake(opts: { token?: string; latencyMs?: numb
     multiGet: true,
     close: () => closeServer(server),
   };
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = await listenLocal(server);
   return fake;
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
 }
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    // Hanging and kept-alive connections would otherwise keep close() waiting.
-    server.closeAllConnections();
-  });
-}

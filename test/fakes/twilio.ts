@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { closeServer, listenLocal, readBody, sendJson } from './http';
 
 export interface TwilioFakeFailure {
   status: number;
@@ -56,7 +56,7 @@ export async function startTwilioFake(opts: { accountSid?: string; authToken?: s
   let counter = 0;
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => send(res, 500, { code: 20500, message: String(err), status: 500 }));
+    handle(req, res).catch((err: unknown) => sendJson(res, 500, { code: 20500, message: String(err), status: 500 }));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -98,7 +98,7 @@ export async function startTwilioFake(opts: { accountSid?: string; authToken?: s
       numSegments: countSegments(body),
     };
     fake.received.push(message);
-    send(res, 201, {
+    sendJson(res, 201, {
       sid,
       account_sid: accountSid,
       to,
@@ -132,18 +132,12 @@ export async function startTwilioFake(opts: { accountSid?: string; authToken?: s
     },
     close: () => closeServer(server),
   };
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = await listenLocal(server);
   return fake;
 }
 
 function error(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}) {
-  send(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+  sendJson(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
 }
 
 /** Roughly Twilio's count: GSM-7 text packs 160 (153 when split), anything else 70 (67). */
@@ -154,16 +148,3 @@ function countSegments(body: string): number {
   return length <= single ? 1 : Math.ceil(length / multi);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function closeServer(server: import('node:http').Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    // Hanging and kept-alive connections would otherwise keep close() waiting.
-    server.closeAllConnections();
-  });
-}

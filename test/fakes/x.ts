@@ -10,8 +10,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { closeServer, listenLocal, readBody, sendJson } from './http';
 
 export interface XFakeFailure {
   status: number;
@@ -159,12 +159,12 @@ export async function startXFake(opts: XFakeOptions = {}): Promise<XFake> {
       .filter((t) => (!since || BigInt(t.id) > BigInt(since)) && (!until || BigInt(t.id) < BigInt(until)) && (below === null || BigInt(t.id) < below) && (!startTime || Date.parse(t.created_at) >= Date.parse(startTime)))
       .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? 1 : -1));
     const page = sorted.slice(0, max);
-    if (!page.length) return send(res, 200, { meta: { result_count: 0 } });
+    if (!page.length) return sendJson(res, 200, { meta: { result_count: 0 } });
     const fields = (q.get('tweet.fields') ?? '').split(',');
     const expansions = (q.get('expansions') ?? '').split(',');
     const authors = [...new Set(page.map((t) => t.author_id))].map((id) => users.get(id) ?? { id, username: `user${id}`, name: `user${id}` });
     const nextToken = sorted.length > max ? Buffer.from(page.at(-1)!.id).toString('base64url') : undefined;
-    send(res, 200, {
+    sendJson(res, 200, {
       data: page.map((t) => tweetJson(t, expansions.includes('author_id') ? [...fields, 'author_id'] : fields)),
       ...(expansions.includes('author_id') ? { includes: { users: authors } } : {}),
       meta: { result_count: page.length, newest_id: page[0]!.id, oldest_id: page.at(-1)!.id, ...(nextToken ? { next_token: nextToken } : {}) },
@@ -180,11 +180,11 @@ export async function startXFake(opts: XFakeOptions = {}): Promise<XFake> {
       return problem(res, failure.status, statusTitle(failure.status), failure.message ?? 'Scripted failure', headers);
     }
     const path = url.pathname;
-    if (path === '/2/users/me') return send(res, 200, { data: { id: fake.me.id, name: 'Tocsin', username: fake.me.username } });
+    if (path === '/2/users/me') return sendJson(res, 200, { data: { id: fake.me.id, name: 'Tocsin', username: fake.me.username } });
     const paid = path === '/2/tweets' || path === '/2/tweets/search/recent' || /^\/2\/users\/[^/]+\/mentions$/.test(path);
     if (paid && fake.tier === 'free') {
       // What X answers an app whose tier does not include the endpoint.
-      return send(res, 403, {
+      return sendJson(res, 403, {
         client_id: '12345678',
         detail: 'When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a Twitter developer App that is attached to a Project. You can create a project via the developer portal.',
         registration_url: 'https://developer.twitter.com/en/docs/projects/overview',
@@ -219,7 +219,7 @@ export async function startXFake(opts: XFakeOptions = {}): Promise<XFake> {
       const errors = ids
         .filter((id) => !tweets.has(id))
         .map((id) => ({ value: id, detail: `Could not find tweet with ids: [${id}].`, title: 'Not Found Error', resource_type: 'tweet', parameter: 'ids', resource_id: id, type: 'https://api.twitter.com/2/problems/resource-not-found' }));
-      return send(res, 200, { ...(found.length ? { data: found } : {}), ...(errors.length ? { errors } : {}) });
+      return sendJson(res, 200, { ...(found.length ? { data: found } : {}), ...(errors.length ? { errors } : {}) });
     }
     problem(res, 404, 'Not Found Error', 'Not found');
   }
@@ -296,7 +296,7 @@ export async function startXFake(opts: XFakeOptions = {}): Promise<XFake> {
     const id = String(nextId++);
     fake.received.push({ id, text, inReplyToTweetId: body.reply?.in_reply_to_tweet_id ?? null, mediaIds });
     storeTweet(id, text, fake.me.id, body.reply?.in_reply_to_tweet_id ?? null);
-    send(res, 201, { data: { id, text, edit_history_tweet_ids: [id] } });
+    sendJson(res, 201, { data: { id, text, edit_history_tweet_ids: [id] } });
   }
 
   function initializeUpload(res: ServerResponse, body: { media_type?: string; total_bytes?: number; media_category?: string }) {
@@ -304,7 +304,7 @@ export async function startXFake(opts: XFakeOptions = {}): Promise<XFake> {
     const id = String(nextId++);
     const media: XFakeMedia = { id, mediaType: body.media_type, category: body.media_category ?? null, size: 0, altText: null };
     uploads.set(id, { media, expected: body.total_bytes, finalized: false });
-    send(res, 200, { data: { id, media_key: `3_${id}`, expires_after_secs: 86400 } });
+    sendJson(res, 200, { data: { id, media_key: `3_${id}`, expires_after_secs: 86400 } });
   }
 
   function appendUpload(req: IncomingMessage, res: ServerResponse, id: string, raw: Buffer) {
@@ -313,7 +313,7 @@ export async function startXFake(opts: XFakeOptions = {}): Promise<XFake> {
     const chunk = multipartField(req.headers['content-type'] ?? '', raw, 'media');
     if (!chunk) return problem(res, 400, 'Invalid Request', 'media is required');
     upload.media.size += chunk.length;
-    send(res, 200, { data: { expires_at: Math.floor(Date.now() / 1000) + 86400 } });
+    sendJson(res, 200, { data: { expires_at: Math.floor(Date.now() / 1000) + 86400 } });
   }
 
   function finalizeUpload(res: ServerResponse, id: string) {
@@ -322,14 +322,14 @@ export async function startXFake(opts: XFakeOptions = {}): Promise<XFake> {
     if (upload.media.size !== upload.expected) return problem(res, 400, 'Invalid Request', `Expected ${upload.expected} bytes, got ${upload.media.size}`);
     upload.finalized = true;
     fake.media.push(upload.media);
-    send(res, 200, { data: { id, media_key: `3_${id}`, size: upload.media.size, expires_after_secs: 86400 } });
+    sendJson(res, 200, { data: { id, media_key: `3_${id}`, size: upload.media.size, expires_after_secs: 86400 } });
   }
 
   function createMetadata(res: ServerResponse, body: { id?: string; metadata?: { alt_text?: { text?: string } } }) {
     const upload = body.id ? uploads.get(body.id) : undefined;
     if (!upload) return problem(res, 400, 'Invalid Request', 'Unknown media id');
     upload.media.altText = body.metadata?.alt_text?.text ?? null;
-    send(res, 200, { data: { id: body.id, associated_metadata: { alt_text: { text: upload.media.altText } } } });
+    sendJson(res, 200, { data: { id: body.id, associated_metadata: { alt_text: { text: upload.media.altText } } } });
   }
 
   const fake: XFake = {
@@ -371,8 +371,7 @@ export async function startXFake(opts: XFakeOptions = {}): Promise<XFake> {
     close: () => closeServer(server),
   };
   users.set(fake.me.id, { ...fake.me, name: 'Tocsin' });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = await listenLocal(server);
   return fake;
 }
 
@@ -402,28 +401,10 @@ function statusTitle(status: number): string {
 }
 
 function problem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}) {
-  send(res, status, { title, detail, type: 'about:blank', status }, headers);
+  sendJson(res, status, { title, detail, type: 'about:blank', status }, headers);
 }
 
 function json<T>(raw: Buffer): T {
   return (raw.length ? JSON.parse(raw.toString('utf8')) : {}) as T;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    // Hanging and kept-alive connections would otherwise keep close() waiting.
-    server.closeAllConnections();
-  });
-}
