@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -61,4 +62,14 @@ export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximu
 
 export function report(lines: string[]) {
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; null where there is no /proc. */
+export function cpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return null;
+  }
 }

@@ -8,7 +8,7 @@
  * Run: npm run bench -- public   (BENCH_SECONDS=10 per measurement, BENCH_CONNECTIONS=32, BENCH_ROUNDS=2)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { sql } from 'kysely';
 import { findFreePort } from '../src/db/embedded';
 import { insertStaff } from '../src/db/staff';
 import { createTestCampaign } from '../test/helpers/campaigns';
-import { benchDatabase, fmt, machine, percentile, report } from './lib';
+import { benchDatabase, cpuMs, fmt, machine, percentile, report } from './lib';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -83,16 +83,6 @@ const barePort = await findFreePort();
 const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/lib-bare-server.ts'], { env: { ...process.env, PORT: String(barePort), BENCH_BODIES: bodiesFile }, stdio: ['ignore', 'pipe', 'inherit'] });
 const bareBase = `http://127.0.0.1:${barePort}`;
 await waitFor(async () => (await fetch(`${bareBase}/feed.rss`)).ok, bare, 'the bare handler');
-
-/** CPU time (user + system, ms) a process has used so far, from /proc; null where there is no /proc. */
-function cpuMs(pid: number | undefined): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
-  } catch {
-    return null;
-  }
-}
 
 interface Result {
   rps: number;
