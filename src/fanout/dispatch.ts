@@ -258,23 +258,34 @@ export async function drainDeliveries(
   const rate = channel === 'sms' ? deps.config.SMS_MAX_PER_SECOND : deps.config.EMAIL_MAX_PER_SECOND;
   const concurrency = channel === 'sms' ? deps.config.SMS_CONCURRENCY : deps.config.EMAIL_CONCURRENCY;
   const outstanding = outstandingFor(deps, channel, concurrency);
-  // Claims and outcome writes go in chunks of half the window, so one is sending while the other is written.
+  // Claims go in chunks of half the window, so one half is sending while the other is being claimed.
   const chunk = Math.max(1, Math.floor(concurrency / 2));
   const deadline = Date.now() + (opts.budgetMs ?? 60_000);
   const inflight = new Set<Promise<void>>();
   const pending: Outcome[] = [];
   const totals = { sent: 0, failed: 0, retrying: 0 };
-  let flushing = Promise.resolve();
+  // Group commit: one write at a time, each taking every outcome that came in meanwhile. A send's slot is given
+  // back only once its outcome is stored (so a crash leaves at most `concurrency` sends unresolved), so outcomes
+  // must not wait for a timer or a full batch: that wait would idle the slots.
+  let flushing: Promise<void> = Promise.resolve();
+  let flushQueued = false;
   const flush = () => {
-    const batch = pending.splice(0);
-    if (!batch.length) return flushing;
-    flushing = flushing
-      .then(() => recordOutcomes(deps, batch))
-      .catch((err) => deps.log.error('recording outcomes failed', { error: err, updateId, channel }))
-      .finally(() => outstanding.give(batch.length));
+    if (flushQueued) return flushing;
+    flushQueued = true;
+    flushing = flushing.then(async () => {
+      flushQueued = false;
+      const batch = pending.splice(0);
+      if (!batch.length) return;
+      try {
+        await recordOutcomes(deps, batch);
+      } catch (err) {
+        deps.log.error('recording outcomes failed', { error: err, updateId, channel });
+      } finally {
+        outstanding.give(batch.length);
+      }
+    });
     return flushing;
   };
-  const flushTimer = setInterval(() => void flush(), 20);
 
   let more = false;
   try {
@@ -311,7 +322,7 @@ export async function drainDeliveries(
           else if (outcome.status === 'failed') totals.failed++;
           else totals.retrying++;
           pending.push(outcome);
-          if (pending.length >= chunk) void flush();
+          void flush();
           await applyProviderVerdicts(deps, row, result);
         })();
         inflight.add(task);
@@ -320,7 +331,6 @@ export async function drainDeliveries(
     }
     await Promise.all(inflight);
   } finally {
-    clearInterval(flushTimer);
     await Promise.all(inflight);
     await flush();
   }
