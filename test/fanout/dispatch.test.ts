@@ -169,6 +169,30 @@ describe('sending', () => {
     expect(twilioFake.received).toHaveLength(3);
   });
 
+  it('goes on past a whole claim of leavers, and past a row another worker holds', async () => {
+    const campaign = await createTestCampaign(db, admin);
+    await seedSubscribers(db, campaign.id, { sms: 40 });
+    const id = await publishedUpdate(campaign.id);
+    const rows = await db.selectFrom('deliveries').select(['id', 'subscriber_id']).where('update_id', '=', id).orderBy('id').execute();
+    // The first 20 (several claims' worth at SMS_CONCURRENCY 10) left before anything was sent.
+    const leavers = rows.slice(0, 20).map((r) => r.subscriber_id);
+    await db.updateTable('subscriptions').set({ status: 'unsubscribed' }).where('subscriber_id', 'in', leavers).execute();
+    // Another worker's claim holds the 25th row for the whole run.
+    const first = await db.connection().execute(async (conn) => {
+      await sql`BEGIN`.execute(conn);
+      await sql`SELECT id FROM deliveries WHERE id = ${rows[24]!.id} FOR UPDATE`.execute(conn);
+      const r = await drainDeliveries(deps, { updateId: id, channel: 'sms' });
+      await sql`ROLLBACK`.execute(conn);
+      return r;
+    });
+    expect(first).toMatchObject({ sent: 19, more: false });
+    expect(await statusesOf(id)).toEqual({ sent: 19, skipped: 20, queued: 1 });
+    // That claim fell through: the next run (its job's retry) sends the row.
+    expect((await drainDeliveries(deps, { updateId: id, channel: 'sms' })).sent).toBe(1);
+    expect(await statusesOf(id)).toEqual({ sent: 20, skipped: 20 });
+    expect(twilioFake.received).toHaveLength(20);
+  });
+
   it('keeps one broken channel from holding back the other', async () => {
     const campaign = await createTestCampaign(db, admin);
     await seedSubscribers(db, campaign.id, { sms: 2, email: 2 });
