@@ -300,7 +300,7 @@ export function updateRoutes(deps: Deps) {
     );
   });
 
-  /** Live figures of a broadcast (Server-Sent Events): a fresh section every second until it is finished. */
+  /** Live figures of a broadcast (Server-Sent Events): a fresh section every second (longer on a huge one) until it is finished. */
   app.get('/:id/progress', async (c) => {
     const { update } = await loadUpdate(c);
     const ui = uiOf(c, deps);
@@ -310,13 +310,16 @@ export function updateRoutes(deps: Deps) {
         aborted = true;
       });
       while (!aborted) {
+        const started = performance.now();
         const progress = await readUpdateProgress(deps.db, update.id);
         await stream.writeSSE({ event: 'progress', data: String(<DeliveryProgress ui={ui} updateId={update.id} progress={progress} live={false} />) });
         if (progress.finished) {
           await stream.writeSSE({ event: 'done', data: '' });
           break;
         }
-        await stream.sleep(1000);
+        // Counting a million-row broadcast takes a while: each viewer waits at least four times as long as its
+        // count took, so watching never costs PostgreSQL more than a fifth of a connection.
+        await stream.sleep(Math.max(1000, 4 * (performance.now() - started)));
       }
     });
   });
