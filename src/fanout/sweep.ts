@@ -24,13 +24,13 @@ export async function sweepStalledWork(deps: Pick<FanoutDeps, 'db' | 'log'>): Pr
   // Queued work with no job waiting to run gets its jobs back. A job still locked may
   // belong to a dead worker (graphile-worker frees those only after 4 hours), so it
   // does not count: at worst a live drain gains a companion, and SKIP LOCKED claims
-  // keep the two from ever sending the same message.
+  // keep the two from ever sending the same message. The jobs are looked up once per
+  // (update, channel), not once per queued row: a slow broadcast has a million of those.
   const stalled = await sql<{ update_id: number; channel: DeliveryChannel }>`
-    SELECT DISTINCT d.update_id, d.channel FROM deliveries d
-    WHERE d.status = 'queued'
-      AND NOT EXISTS (
-        SELECT 1 FROM graphile_worker.jobs j
-        WHERE j.key LIKE 'drain:' || d.update_id || ':' || d.channel || ':%' AND j.locked_at IS NULL)`.execute(deps.db);
+    SELECT d.update_id, d.channel FROM (SELECT DISTINCT update_id, channel FROM deliveries WHERE status = 'queued') d
+    WHERE NOT EXISTS (
+      SELECT 1 FROM graphile_worker.jobs j
+      WHERE j.key LIKE 'drain:' || d.update_id || ':' || d.channel || ':%' AND j.locked_at IS NULL)`.execute(deps.db);
   for (const s of stalled.rows) {
     const next = await deps.db
       .selectFrom('deliveries')
