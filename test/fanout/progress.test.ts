@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { drainDeliveries } from '../../src/fanout/dispatch';
 import { sendPost } from '../../src/fanout/posts';
+import { readUpdateProgress } from '../../src/fanout/progress';
 import { breakGlassPublish, createDraft } from '../../src/updates/lifecycle';
 import { createStaffMember, createTestApp, loggedInAgent } from '../helpers/app';
 import { createTestCampaign } from '../helpers/campaigns';
@@ -49,5 +51,21 @@ describe('after approval', () => {
     const outbox = await (await agent.get('/dev/outbox')).text();
     expect(outbox.match(/data-channel="email"/g)).toHaveLength(12);
     expect(outbox).toContain('data-channel="bluesky"');
+  });
+
+  it('takes the rate of a broadcast younger than a minute over its own age, for an honest ETA', async () => {
+    const campaign = await createTestCampaign(db, admin);
+    await seedSubscribers(db, campaign.id, { sms: 40 });
+    const id = await createDraft(deps, admin, { campaignId: campaign.id, leads: { fr: 'Bonjour', en: 'Hello' }, needs: [] });
+    await breakGlassPublish(deps, admin, id, undefined, 'Testing the sending rate', '127.0.0.1');
+    // 20 sent over the last 10 seconds, one every half second; 20 still queued.
+    await sql`UPDATE deliveries d SET status = 'sent', sent_at = now() - make_interval(secs => 10 - x.n * 0.5)
+      FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM deliveries WHERE update_id = ${id} ORDER BY id LIMIT 20) x
+      WHERE d.id = x.id`.execute(db);
+    const sms = (await readUpdateProgress(db, id)).channels.find((c) => c.channel === 'sms')!;
+    expect(sms).toMatchObject({ total: 40, done: 20 });
+    expect(sms.ratePerSecond).toBeGreaterThan(1.9);
+    expect(sms.ratePerSecond).toBeLessThan(2.1);
+    expect(sms.etaSeconds).toBe(10);
   });
 });
