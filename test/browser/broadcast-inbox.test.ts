@@ -1,60 +1,30 @@
 /**
- * After approval, in a real browser at a phone's size: the update's page follows the sending live (Server-Sent
- * Events, no reload), then a donor's SMS reply is assigned and answered from the inbox, which closes it. Skipped, with a
- * message, where /usr/bin/chromium is missing (`.ci/run` installs it).
+ * After approval, in a real browser at a phone's size (see test/helpers/browser.ts): the update's page follows the
+ * sending live (Server-Sent Events, no reload), then a donor's SMS reply is assigned and answered from the inbox,
+ * which closes it.
  */
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../src/db/embedded';
 import { drainDeliveries } from '../../src/fanout/dispatch';
 import { breakGlassPublish, createDraft } from '../../src/updates/lifecycle';
-import { createStaffMember, createTestApp, testPassword } from '../helpers/app';
+import { createStaffMember } from '../helpers/app';
+import { hasChromium, shots, startBrowserHarness, type BrowserHarness } from '../helpers/browser';
 import { createTestCampaign } from '../helpers/campaigns';
 import { seedSubscribers } from '../helpers/subscribers';
 import { postSms, smsParams, twilioAuthToken } from '../subscribers/helpers';
 
-const executablePath = '/usr/bin/chromium';
-const hasChromium = existsSync(executablePath);
-if (!hasChromium) console.warn('Browser tests skipped: /usr/bin/chromium is missing (apt-get install -y chromium).');
-const shots = new URL('../../test-results/screenshots/', import.meta.url).pathname;
-
 describe.skipIf(!hasChromium)('a broadcast and its replies on a phone', () => {
-  let server: ServerType;
-  let browser: Browser;
-  let base = '';
-  let t: Awaited<ReturnType<typeof createTestApp>>;
+  let h: BrowserHarness;
 
   beforeAll(async () => {
-    const port = await findFreePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: base, TRUST_PROXY: 'false', TWILIO_AUTH_TOKEN: twilioAuthToken, SMS_MAX_PER_SECOND: '1000', EMAIL_MAX_PER_SECOND: '1000' });
-    server = serve({ fetch: t.app.fetch, port, hostname: '127.0.0.1' });
-    await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
-    await mkdir(shots, { recursive: true });
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    h = await startBrowserHarness({ TWILIO_AUTH_TOKEN: twilioAuthToken, SMS_MAX_PER_SECOND: '1000', EMAIL_MAX_PER_SECOND: '1000' });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await h?.close();
   });
 
-  async function logIn(page: Page, email: string) {
-    await page.goto(`${base}/login`);
-    await page.fill('#email', email);
-    await page.fill('#password', testPassword);
-    await Promise.all([page.waitForURL(`${base}/staff`), page.click('button[type=submit]')]);
-  }
-
   it('shows the sending live, then answers an SMS reply from the inbox', async () => {
-    const { db, deps } = t;
+    const { db, deps, base } = h;
     const admin = await createStaffMember(db, 'admin');
     const approver = await createStaffMember(db, 'approver', 'coordinatrice@example.org');
     const campaign = await createTestCampaign(db, admin, { languages: ['fr'], name: 'Séisme en Haïti' });
@@ -62,9 +32,9 @@ describe.skipIf(!hasChromium)('a broadcast and its replies on a phone', () => {
     const id = await createDraft(deps, admin, { campaignId: campaign.id, leads: { fr: 'Distribution d’eau à Jérémie ce soir.' }, needs: [] });
     await breakGlassPublish(deps, admin, id, undefined, 'Browser test of the live progress', '127.0.0.1');
 
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'fr-FR', isMobile: true, hasTouch: true });
+    const context = await h.phone();
     const page = await context.newPage();
-    await logIn(page, approver.email);
+    await h.logIn(page, approver.email);
     await page.goto(`${base}/staff/updates/${id}`);
     const sms = page.locator('#progress .progress-channel[data-channel=sms]');
     expect(await sms.getAttribute('data-total')).toBe('30');
@@ -84,7 +54,7 @@ describe.skipIf(!hasChromium)('a broadcast and its replies on a phone', () => {
     // A donor answers the SMS; Twilio posts it, signed.
     const donor = await db.selectFrom('deliveries as d').innerJoin('subscribers as s', 's.id', 'd.subscriber_id').select('s.phone').where('d.update_id', '=', id).where('d.channel', '=', 'sms').orderBy('d.id').executeTakeFirstOrThrow();
     const url = `${base}/webhooks/twilio/sms`;
-    const res = await postSms(t.app, smsParams(donor.phone!, 'Où peut-on déposer des couvertures ? <b>merci</b>'), { signedUrl: url, requestUrl: url });
+    const res = await postSms(h.app, smsParams(donor.phone!, 'Où peut-on déposer des couvertures ? <b>merci</b>'), { signedUrl: url, requestUrl: url });
     expect(res.status).toBe(200);
 
     await page.goto(`${base}/staff/inbox`);
