@@ -96,6 +96,16 @@ export function Csrf(props: { ui: Ui }) {
   return <input type="hidden" name="_csrf" value={props.ui.csrf} />;
 }
 
+/** One action on one thing (revoke, disable, mark handled…): a form holding only its CSRF token and a button. */
+export function PostButton(props: { ui: Ui; action: string; label: string; inline?: boolean }) {
+  return (
+    <form method="post" action={props.action} class={props.inline ? 'inline' : undefined}>
+      <Csrf ui={props.ui} />
+      <button type="submit" class="secondary">{props.label}</button>
+    </form>
+  );
+}
+
 export function Errors(props: { ui: Ui; errors?: { field: string; message: string }[] | undefined; field?: string }) {
   const list = (props.errors ?? []).filter((e) => (props.field ? e.field === props.field : true));
   if (!list.length) return null;

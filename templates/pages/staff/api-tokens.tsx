@@ -1,5 +1,5 @@
 import type { Ui } from '../../../src/routes/context';
-import { Csrf, Errors, Layout, Notice } from '../../layout';
+import { Csrf, Errors, Layout, Notice, PostButton } from '../../layout';
 
 type Errs = { field: string; message: string }[] | undefined;
 
@@ -51,10 +51,7 @@ export function ApiTokensPage(props: { ui: Ui; tokens: TokenRow[]; created?: str
                   <td>{tk.last_used_at ? when(ui, tk.last_used_at) : t('apiTokens.neverUsed')}</td>
                   <td>
                     {tk.revoked_at ? `${t('apiTokens.revokedAt')} ${when(ui, tk.revoked_at)}` : (
-                      <form method="post" action={`/staff/api-tokens/${tk.id}/revoke`}>
-                        <Csrf ui={ui} />
-                        <button type="submit" class="secondary">{t('apiTokens.revoke')}</button>
-                      </form>
+                      <PostButton ui={ui} action={`/staff/api-tokens/${tk.id}/revoke`} label={t('apiTokens.revoke')} />
                     )}
                   </td>
                 </tr>

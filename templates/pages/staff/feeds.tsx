@@ -1,7 +1,7 @@
 import type { Campaign } from '../../../src/db/schema';
 import type { FeedSource } from '../../../src/db/schema-feeds';
 import type { Ui } from '../../../src/routes/context';
-import { Csrf, Errors, Layout, Notice } from '../../layout';
+import { Csrf, Errors, Layout, Notice, PostButton } from '../../layout';
 
 type Errs = { field: string; message: string }[] | undefined;
 
@@ -40,18 +40,12 @@ export function FeedSourcesPage(props: {
               <Csrf ui={ui} />
               <button type="submit">{t('feeds.fetchNow')}</button>
             </form>
-            <form method="post" action={`/staff/feeds/${f.id}/remove`} class="inline">
-              <Csrf ui={ui} />
-              <button type="submit" class="secondary">{t('feeds.remove')}</button>
-            </form>
+            <PostButton ui={ui} action={`/staff/feeds/${f.id}/remove`} label={t('feeds.remove')} inline />
           </div>
         </div>
       ))}
       {props.feeds.length > 1 ? (
-        <form method="post" action="/staff/feeds/fetch">
-          <Csrf ui={ui} />
-          <button type="submit" class="secondary">{t('feeds.fetchAll')}</button>
-        </form>
+        <PostButton ui={ui} action="/staff/feeds/fetch" label={t('feeds.fetchAll')} />
       ) : null}
       <h2>{t('feeds.add')}</h2>
       <form method="post" action="/staff/feeds" class="card">

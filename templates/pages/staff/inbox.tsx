@@ -1,7 +1,7 @@
 import type { Reply } from '../../../src/db/schema-subscribers';
 import type { InboxFilters, InboxRow } from '../../../src/replies/inbox';
 import type { Ui } from '../../../src/routes/context';
-import { Csrf, Errors, Layout, Notice } from '../../layout';
+import { Csrf, Errors, Layout, Notice, PostButton } from '../../layout';
 
 type Errs = { field: string; message: string }[] | undefined;
 const channelName: Record<string, string> = { sms: 'SMS', email: 'Email', mastodon: 'Mastodon', bluesky: 'Bluesky', x: 'X' };
@@ -90,12 +90,9 @@ export function ReplyPage(props: {
       <pre class="msg">{r.body}</pre>
       <div class="actions">
         {r.state !== 'handled' ? (
-          <form method="post" action={`/staff/inbox/${r.id}/assign`} class="inline"><Csrf ui={ui} /><button type="submit" class="secondary">{t('inbox.assignToMe')}</button></form>
+          <PostButton ui={ui} action={`/staff/inbox/${r.id}/assign`} label={t('inbox.assignToMe')} inline />
         ) : null}
-        <form method="post" action={`/staff/inbox/${r.id}/${r.state === 'handled' ? 'reopen' : 'handle'}`} class="inline">
-          <Csrf ui={ui} />
-          <button type="submit" class="secondary">{r.state === 'handled' ? t('inbox.reopen') : t('inbox.markHandled')}</button>
-        </form>
+        <PostButton ui={ui} action={`/staff/inbox/${r.id}/${r.state === 'handled' ? 'reopen' : 'handle'}`} label={r.state === 'handled' ? t('inbox.reopen') : t('inbox.markHandled')} inline />
       </div>
       {props.answers.length ? (
         <>

@@ -1,6 +1,6 @@
 import type { AuditEntry, Staff, StaffInvite } from '../../../src/db/schema';
 import type { Ui } from '../../../src/routes/context';
-import { Csrf, Errors, Layout, Notice } from '../../layout';
+import { Csrf, Errors, Layout, Notice, PostButton } from '../../layout';
 import { PasswordFields } from './auth';
 
 type Errs = { field: string; message: string }[] | undefined;
@@ -72,10 +72,7 @@ export function TeamPage(props: {
                 <td>
                   {s.disabled_at ? t('team.disabled') : t('team.active')}
                   {s.id !== me.id ? (
-                    <form method="post" action={`/staff/team/${s.id}/${s.disabled_at ? 'enable' : 'disable'}`}>
-                      <Csrf ui={ui} />
-                      <button type="submit" class="secondary">{s.disabled_at ? t('team.enable') : t('team.disable')}</button>
-                    </form>
+                    <PostButton ui={ui} action={`/staff/team/${s.id}/${s.disabled_at ? 'enable' : 'disable'}`} label={s.disabled_at ? t('team.enable') : t('team.disable')} />
                   ) : null}
                 </td>
               </tr>
@@ -109,10 +106,7 @@ export function TeamPage(props: {
                   <td>{i.email}<br /><span class="muted">{t(roleKeys[i.role])}</span></td>
                   <td>{t('team.expires')}: {when(ui, i.expires_at)}</td>
                   <td>
-                    <form method="post" action={`/staff/team/invites/${i.id}/revoke`}>
-                      <Csrf ui={ui} />
-                      <button type="submit" class="secondary">{t('team.revoke')}</button>
-                    </form>
+                    <PostButton ui={ui} action={`/staff/team/invites/${i.id}/revoke`} label={t('team.revoke')} />
                   </td>
                 </tr>
               ))}

@@ -4,7 +4,7 @@ import type { Ui } from '../../../src/routes/context';
 import type { Renderings } from '../../../src/updates/render';
 import type { UpdateView } from '../../../src/updates/types';
 import type { UpdateInput } from '../../../src/updates/validate';
-import { Csrf, Errors, Layout, Notice } from '../../layout';
+import { Csrf, Errors, Layout, Notice, PostButton } from '../../layout';
 
 type Errs = { field: string; message: string }[] | undefined;
 
@@ -379,10 +379,7 @@ export function UpdatePage(props: {
           </form>
         ) : null}
         {u.status === 'pending_approval' && canEdit ? (
-          <form method="post" action={`/staff/updates/${u.id}/withdraw`} class="inline">
-            <Csrf ui={ui} />
-            <button type="submit" class="secondary">{t('update.withdraw')}</button>
-          </form>
+          <PostButton ui={ui} action={`/staff/updates/${u.id}/withdraw`} label={t('update.withdraw')} inline />
         ) : null}
         {u.status === 'published' ? <a class="button secondary" href={`/staff/updates/new?corrects=${u.id}`}>{t('update.newCorrection')}</a> : null}
       </div>

@@ -2,7 +2,7 @@ import type { WebhookAttempt, WebhookEndpoint, WebhookEventType } from '../../..
 import { webhookEventTypes } from '../../../src/db/schema-webhooks';
 import type { WebhookDeliveryRow, WebhookEndpointSummary } from '../../../src/db/webhooks';
 import type { Ui } from '../../../src/routes/context';
-import { Csrf, Errors, Layout, Notice } from '../../layout';
+import { Csrf, Errors, Layout, Notice, PostButton } from '../../layout';
 
 type Errs = { field: string; message: string }[] | undefined;
 
@@ -131,10 +131,7 @@ export function WebhookEndpointPage(props: {
             <button type="submit">{t('webhooks.sendTest')}</button>
           </form>
         ) : null}
-        <form method="post" action={`/staff/webhooks/${e.id}/${e.enabled ? 'disable' : 'enable'}`} class="inline">
-          <Csrf ui={ui} />
-          <button type="submit" class="secondary">{e.enabled ? t('webhooks.disable') : t('webhooks.enable')}</button>
-        </form>
+        <PostButton ui={ui} action={`/staff/webhooks/${e.id}/${e.enabled ? 'disable' : 'enable'}`} label={e.enabled ? t('webhooks.disable') : t('webhooks.enable')} inline />
       </div>
 
       <h2>{t('webhooks.deliveries')}</h2>
@@ -155,10 +152,7 @@ export function WebhookEndpointPage(props: {
             {d.status === 'pending' && d.next_attempt_at ? <p class="muted">{t('webhooks.nextAttempt', { when: when(ui, d.next_attempt_at) })}</p> : null}
             {d.status !== 'delivered' && d.last_error ? <p class="field-error">{t('webhooks.lastError', { error: d.last_error })}</p> : null}
             {d.status === 'failed' && e.enabled ? (
-              <form method="post" action={`/staff/webhooks/${e.id}/deliveries/${d.id}/retry`}>
-                <Csrf ui={ui} />
-                <button type="submit" class="secondary">{t('webhooks.retryNow')}</button>
-              </form>
+              <PostButton ui={ui} action={`/staff/webhooks/${e.id}/deliveries/${d.id}/retry`} label={t('webhooks.retryNow')} />
             ) : null}
             {attempts.length ? (
               <details>
